@@ -1,0 +1,1 @@
+"""Claims, items, messages, documents and the event log: see the claims lifecycle issue."""

@@ -1,0 +1,93 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env() -> dict:
+    """The environment for a worker process that sees the test database and broker."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("Celery worker tests need PostgreSQL: set DATABASE_URL (./dev test does).")
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.fail("Celery worker tests need Redis: set CELERY_BROKER_URL (./dev test does).")
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    user = db.get("USER") or "postgres"
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://{user}@{host}:{port}/{db['NAME']}",
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        CELERY_RESULT_BACKEND=settings.CELERY_RESULT_BACKEND,
+        DJANGO_DEBUG="1",
+        RMA_VAR_DIR=str(settings.VAR_DIR),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+    )
+    return env
+
+
+class WorkerProcess:
+    """A real `celery worker` process (solo pool) consuming from the test broker."""
+
+    def __init__(self, extra_args=()):
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "rma_portal",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+                *self.extra_args,
+            ],
+            cwd=ROOT,
+            env=worker_env(),
+            start_new_session=True,
+        )
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """Start a worker; the test's data must be committed (transactional_db) for it to see it."""
+    from rma_portal.celery import app
+
+    app.control.purge()
+    worker = WorkerProcess().start()
+    yield worker
+    worker.stop()
+
+
+def wait_for(predicate, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

@@ -1,0 +1,76 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Organisation, User
+from warranty.models import Component, ComponentKind, ProductModel, Shipment, Unit
+
+
+class OrganisationFactory(DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"org{n}")
+    name = factory.Sequence(lambda n: f"Buyer Company {n}")
+    language = "en"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    organisation = factory.SubFactory(OrganisationFactory)
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ProductModelFactory(DjangoModelFactory):
+    class Meta:
+        model = ProductModel
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"MODEL-{n}")
+    name = factory.Sequence(lambda n: f"Device {n}")
+    is_camera_module = False
+    mechanical_wear = False
+
+
+class ComponentFactory(DjangoModelFactory):
+    class Meta:
+        model = Component
+
+    product_model = factory.SubFactory(ProductModelFactory)
+    name = factory.Sequence(lambda n: f"part-{n}")
+    kind = ComponentKind.STANDARD
+
+
+class ShipmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Shipment
+
+    pi_number = factory.Sequence(lambda n: f"PI-{n:06d}")
+    po_number = factory.Sequence(lambda n: f"PO-{n:06d}")
+    buyer = factory.SubFactory(OrganisationFactory)
+    shipment_date = datetime.date(2025, 6, 2)
+    delivery_date = datetime.date(2025, 6, 10)
+
+
+class UnitFactory(DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
+    shipment = factory.SubFactory(ShipmentFactory)
+    product_model = factory.SubFactory(ProductModelFactory)
+    unit_price = Decimal("120.00")
+    currency = "USD"

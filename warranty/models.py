@@ -1,0 +1,146 @@
+"""Products, shipments, units and the warranty policy versions (SPEC "Domain")."""
+
+from datetime import date
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+
+class ComponentKind(models.TextChoices):
+    CAMERA_MODULE = "camera_module", _("Integrated camera module (W3)")
+    MECHANICAL = "mechanical", _("Subject to mechanical wear (W4)")
+    THIRD_PARTY = "third_party", _("Third-party common-use part (W2)")
+    STANDARD = "standard", _("Standard part")
+
+
+class ProductModel(models.Model):
+    code = models.CharField(_("model code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    is_camera_module = models.BooleanField(
+        _("camera module"), default=False, help_text=_("W3: 12 months.")
+    )
+    mechanical_wear = models.BooleanField(
+        _("subject to mechanical wear"), default=False, help_text=_("W4: 12 months.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product model")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Component(models.Model):
+    product_model = models.ForeignKey(
+        ProductModel, on_delete=models.CASCADE, related_name="components"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=ComponentKind.choices, default=ComponentKind.STANDARD
+    )
+
+    class Meta:
+        ordering = ["product_model", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_model", "name"], name="component_unique_name_per_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Shipment(models.Model):
+    """One CPRO proforma invoice (PI) shipped to a buyer against its PO (N3)."""
+
+    pi_number = models.CharField(_("PI number"), max_length=64, unique=True)
+    po_number = models.CharField(_("PO number"), max_length=64, db_index=True)
+    buyer = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("buyer")
+    )
+    shipment_date = models.DateField(_("shipment date"))
+    delivery_date = models.DateField(
+        _("delivery date"), null=True, blank=True, help_text=_("W1 start; may be unknown.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-shipment_date", "pi_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(delivery_date__isnull=True) | Q(delivery_date__gte=F("shipment_date")),
+                name="shipment_delivery_not_before_shipment",
+                violation_error_message=_("The delivery date cannot be before the shipment date."),
+            )
+        ]
+        indexes = [models.Index(fields=["buyer", "-shipment_date"])]
+
+    def __str__(self) -> str:
+        return f"PI {self.pi_number} / PO {self.po_number}"
+
+    @property
+    def warranty_start(self) -> date:
+        """W1: delivery date, or the shipment date where none is recorded."""
+        return self.delivery_date or self.shipment_date
+
+
+class Unit(models.Model):
+    """One serial-numbered product shipped to a buyer."""
+
+    serial_number = models.CharField(_("serial number"), max_length=64, unique=True)
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="units")
+    product_model = models.ForeignKey(
+        ProductModel, on_delete=models.PROTECT, related_name="units", verbose_name=_("model")
+    )
+    unit_price = models.DecimalField(_("invoiced unit price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+
+    class Meta:
+        ordering = ["serial_number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="unit_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial_number
+
+
+class WarrantyPolicy(models.Model):
+    """A version of CPRO's terms; a unit is judged by the version in force on its delivery date."""
+
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    effective_from = models.DateField(_("effective from"), unique=True)
+    standard_months = models.PositiveSmallIntegerField(
+        _("standard period (W1), months"), default=24
+    )
+    camera_module_months = models.PositiveSmallIntegerField(
+        _("camera modules (W3), months"), default=12
+    )
+    mechanical_wear_months = models.PositiveSmallIntegerField(
+        _("mechanical wear (W4), months"), default=12
+    )
+    notice_days = models.PositiveSmallIntegerField(_("notice period (N1), days"), default=8)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("warranty policy version")
+        verbose_name_plural = _("warranty policy versions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(standard_months__gt=0)
+                & Q(camera_module_months__gt=0)
+                & Q(mechanical_wear_months__gt=0)
+                & Q(notice_days__gt=0),
+                name="policy_periods_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} (from {self.effective_from})"

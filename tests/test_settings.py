@@ -1,0 +1,82 @@
+"""Settings come from the environment with embedded defaults (STYLE 8)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOW = (
+    "from django.conf import settings as s; import json; print(json.dumps({"
+    "'db': s.DATABASES['default']['ENGINE'], 'broker': s.CELERY_BROKER_URL,"
+    "'results': s.CELERY_RESULT_BACKEND, 'tz': s.TIME_ZONE,"
+    "'languages': [code for code, _ in s.LANGUAGES]}))"
+)
+
+
+def run_manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.pop("CELERY_BROKER_URL", None)
+    clean.pop("CELERY_RESULT_BACKEND", None)
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_embedded_defaults_need_no_database_server_or_broker(tmp_path):
+    out = run_manage("shell", "-c", SHOW, env={"DJANGO_DEBUG": "1", "RMA_VAR_DIR": str(tmp_path)})
+
+    values = json.loads(out.stdout.strip().splitlines()[-1])
+    assert values["db"] == "django.db.backends.sqlite3"
+    assert values["broker"] == "filesystem://"
+    assert values["results"].startswith("file://")
+    assert values["tz"] == "Asia/Seoul"
+    assert values["languages"] == ["en", "ko"]
+
+
+def test_environment_switches_to_postgresql_and_redis():
+    out = run_manage(
+        "shell",
+        "-c",
+        SHOW,
+        env={
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/rma_portal",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/3",
+        },
+    )
+
+    values = json.loads(out.stdout.strip().splitlines()[-1])
+    assert values["db"] == "django.db.backends.postgresql"
+    assert values["broker"] == values["results"] == "redis://127.0.0.1:6379/3"
+
+
+def test_production_variables_pass_check_deploy_without_warnings():
+    out = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "DJANGO_SECRET_KEY": "x7" * 30 + "-not-a-real-secret-but-long-and-varied-QzR8",
+            "DJANGO_ALLOWED_HOSTS": "rma.cpro.example",
+            "EMAIL_HOST": "smtp.cpro.example",
+        },
+    )
+
+    assert out.returncode == 0, out.stderr
+    assert "no issues" in out.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    out = run_manage("check", env={"DJANGO_ALLOWED_HOSTS": "rma.cpro.example"})
+
+    assert out.returncode != 0
+    assert "DJANGO_SECRET_KEY" in out.stderr

@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from .models import Component, ProductModel, Shipment, Unit, WarrantyPolicy
+from .admin_import import ShipmentImportViews
+from .models import Component, ProductModel, Shipment, ShipmentImport, Unit, WarrantyPolicy
 
 
 class ComponentInline(admin.TabularInline):
@@ -25,7 +29,8 @@ class UnitInline(admin.TabularInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(ShipmentImportViews, admin.ModelAdmin):
+    # "Import CSV" button, import page and its status page: warranty/admin_import.py.
     list_display = ["pi_number", "po_number", "buyer", "shipment_date", "delivery_date"]
     list_filter = ["buyer"]
     list_select_related = ["buyer"]
@@ -58,3 +63,50 @@ class WarrantyPolicyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # Old units keep their rules: a version in force is never edited, a new one is added.
         return obj is None and super().has_change_permission(request, obj)
+
+
+@admin.register(ShipmentImport)
+class ShipmentImportAdmin(admin.ModelAdmin):
+    """Background shipment imports: read-only; the status page follows one as it runs."""
+
+    list_display = [
+        "created_at",
+        "file_name",
+        "uploaded_by",
+        "status",
+        "rows_done",
+        "rows_total",
+        "finished_at",
+        "status_page",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["uploaded_by"]
+    fields = [
+        "file_name",
+        "uploaded_by",
+        "create_buyers",
+        "status",
+        "rows_done",
+        "rows_total",
+        "summary",
+        "counts",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "status_page",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("progress and errors"))
+    def status_page(self, obj):
+        url = reverse("admin:warranty_shipment_import_status", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Status page"))
+
+    def has_add_permission(self, request):
+        return False  # uploads go through the shipment import page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,7 +1,9 @@
 """Products, shipments, units and the warranty policy versions (SPEC "Domain")."""
 
+import secrets
 from datetime import date
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -125,6 +127,14 @@ class WarrantyPolicy(models.Model):
         _("mechanical wear (W4), months"), default=12
     )
     notice_days = models.PositiveSmallIntegerField(_("notice period (N1), days"), default=8)
+    replacement_min_months = models.PositiveSmallIntegerField(
+        _("replacement minimum (D1), months"),
+        default=0,
+        help_text=_(
+            "A replacement unit is covered until the replaced unit's warranty end, or at least "
+            "this many months from its shipment if that is later. 0: no minimum."
+        ),
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -144,3 +154,53 @@ class WarrantyPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} (from {self.effective_from})"
+
+
+def shipment_import_upload_to(instance: "ShipmentImport", filename: str) -> str:
+    """A non-guessable stored name; the uploaded name is kept in ``file_name`` only."""
+    return f"imports/shipments/{secrets.token_urlsafe(24)}.csv"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ShipmentImport(models.Model):
+    """A shipment CSV uploaded in the admin and imported in the background (large files)."""
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    file = models.FileField(_("file"), upload_to=shipment_import_upload_to, max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="shipment_imports",
+        verbose_name=_("uploaded by"),
+    )
+    create_buyers = models.BooleanField(_("create unknown buyers"), default=False)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    errors = models.JSONField(
+        _("errors"), default=list, blank=True, help_text=_("[{line, column, message}, …]")
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("shipment import")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.DONE, ImportStatus.FAILED}

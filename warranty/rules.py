@@ -68,7 +68,7 @@ W5_FINDINGS: frozenset[str] = frozenset(
 W2_FINDINGS: frozenset[str] = frozenset({Finding.THIRD_PARTY_COMPONENT.value})
 
 # The order of SPEC "Clauses"; verdicts list their clause IDs in this order, so W1 comes first.
-_CLAUSE_ORDER = ("W1", "W2", "W3", "W4", "W5", "N1")
+_CLAUSE_ORDER = ("W1", "W2", "W3", "W4", "W5", "N1", "D1")
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class PolicyTerms:
     camera_module_months: int = 12  # W3
     mechanical_wear_months: int = 12  # W4
     notice_days: int = 8  # N1
+    # D1: a replacement is covered at least this many months from its shipment (0: no minimum,
+    # it runs only to the replaced unit's end date).
+    replacement_min_months: int = 0
 
     def __post_init__(self) -> None:
         # A zero or negative period would silently make every unit "expired"; refuse it loudly.
@@ -88,6 +91,10 @@ class PolicyTerms:
                 raise RuleInputError("A warranty period must be at least one month.", field=name)
         if self.notice_days < 0:
             raise RuleInputError("The notice period cannot be negative.", field="notice_days")
+        if self.replacement_min_months < 0:
+            raise RuleInputError(
+                "The replacement minimum cannot be negative.", field="replacement_min_months"
+            )
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,19 @@ class ComponentFacts:
             raise RuleInputError(
                 f"Unknown component kind '{self.kind}'.", field="component", code="unknown_kind"
             )
+
+
+@dataclass(frozen=True)
+class ReplacementFacts:
+    """D1: this unit was shipped as the replacement of another unit.
+
+    ``replaced_end_date`` is the last covered day of the replaced unit (for the same failed
+    component, if one is named); ``shipped_on`` is the Seoul date the replacement was shipped.
+    """
+
+    replaced_serial: str
+    replaced_end_date: date
+    shipped_on: date
 
 
 _COMPONENT_KINDS = frozenset(k.value for k in ComponentKind)
@@ -352,11 +372,16 @@ def judge(
     notice_exception: str | None = None,
     findings: Iterable[str] = (),
     final: bool = False,
+    replacement: ReplacementFacts | None = None,
 ) -> Verdict:
     """Judge one item (or, without ``defect_date``, one unit as of ``today``).
 
     - Start (W1): the delivery date, else the shipment date, and the verdict says so.
     - Period (W1/W3/W4): see ``warranty_period``; coverage runs through the end date inclusive.
+    - Replacement (D1): a unit shipped as a replacement starts on its shipment date and is
+      covered through the replaced unit's end date, or ``terms.replacement_min_months`` from
+      its shipment if that is later; its own product flags no longer shorten anything (they
+      already shaped the replaced unit's end date).
     - In period: the defect date is on or before the end date (and not before the start:
       ``validate_defect_date``). Without a defect date, ``today`` is judged instead.
     - Notice (N1), only with a defect date: ``notice_date`` (default ``today``: a prospective
@@ -388,19 +413,26 @@ def judge(
     reasons: list[Reason] = []
     not_covered = False
 
-    # W1: coverage starts at delivery to the Buyer; the shipment date stands in when unknown.
-    if delivery_date is not None:
-        start, basis = delivery_date, StartBasis.DELIVERY
+    if replacement is not None:
+        # D1: the replacement continues the replaced unit's warranty from its own shipment.
+        start, basis = _as_date(replacement.shipped_on, "shipped_on"), StartBasis.SHIPMENT
+        end, months = _replacement_end(replacement, start, terms)
+        reasons.extend(_replacement_reasons(replacement, start, end, terms))
+        period_clause = "D1"
     else:
-        start, basis = shipment_date, StartBasis.SHIPMENT
-    reasons.append(_start_reason(start, basis))
+        # W1: coverage starts at delivery to the Buyer; the shipment date stands in when unknown.
+        if delivery_date is not None:
+            start, basis = delivery_date, StartBasis.DELIVERY
+        else:
+            start, basis = shipment_date, StartBasis.SHIPMENT
+        reasons.append(_start_reason(start, basis))
 
-    # W1/W3/W4: the period and its end.
-    sources = _period_sources(product, component, terms)
-    months = sources[0].months
-    end = coverage_end(start, months)
-    reasons.extend(_period_reason(s, start, basis, end, terms, product) for s in sources)
-    period_clause = sources[0].clause
+        # W1/W3/W4: the period and its end.
+        sources = _period_sources(product, component, terms)
+        months = sources[0].months
+        end = coverage_end(start, months)
+        reasons.extend(_period_reason(s, start, basis, end, terms, product) for s in sources)
+        period_clause = sources[0].clause
 
     deadline: date | None = None
     notice_on: date | None = None
@@ -475,6 +507,24 @@ def judge(
         clauses=tuple(c for c in _CLAUSE_ORDER if c in used),
         reasons=tuple(reasons),
     )
+
+
+def _whole_months(start: date, end: date) -> int:
+    """Calendar months from ``start`` that fit on or before ``end`` (0 when ``end`` is earlier)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > 0 and add_months(start, months) > end:
+        months -= 1
+    return max(months, 0)
+
+
+def _replacement_end(
+    replacement: ReplacementFacts, start: date, terms: PolicyTerms
+) -> tuple[date, int]:
+    """D1: the replaced unit's end date, or the policy's minimum from shipment if later."""
+    end = _as_date(replacement.replaced_end_date, "replaced_end_date")
+    if terms.replacement_min_months:
+        end = max(end, coverage_end(start, terms.replacement_min_months))
+    return end, _whole_months(start, end)
 
 
 def _check_findings(findings: Iterable[str]) -> frozenset[str]:
@@ -697,6 +747,48 @@ def _notice_reason(
         f"not covered.",
         f"통지일({n})이 {from_ko}인 통지 기한({dl})을 지났으므로 보증 대상이 아닙니다.",
     )
+
+
+def _replacement_reasons(
+    replacement: ReplacementFacts, start: date, end: date, terms: PolicyTerms
+) -> list[Reason]:
+    serial, s, e = replacement.replaced_serial, start.isoformat(), end.isoformat()
+    replaced_end = replacement.replaced_end_date.isoformat()
+    reasons = [
+        Reason(
+            "D1",
+            "replacement_start",
+            f"This unit was shipped on {s} as the replacement for unit {serial}; its warranty "
+            f"is counted from that date.",
+            f"이 제품은 {serial} 제품의 교체품으로 {s}에 출하되었으며, 보증은 출하일부터 "
+            f"계산합니다.",
+        )
+    ]
+    if end > replacement.replaced_end_date:
+        n = terms.replacement_min_months
+        reasons.append(
+            Reason(
+                "D1",
+                "replacement_minimum",
+                f"Replacement for unit {serial}: the replaced unit's warranty ends on "
+                f"{replaced_end}, but CPRO's policy covers a replacement for at least {n} months "
+                f"from its shipment, so it is covered through {e}.",
+                f"{serial} 제품의 교체품: 원 제품의 보증 종료일은 {replaced_end}이지만, "
+                f"CPRO 정책에 따라 교체품은 출하일로부터 최소 {n}개월 보증되므로 "
+                f"{e}까지 보증됩니다.",
+            )
+        )
+    else:
+        reasons.append(
+            Reason(
+                "D1",
+                "replacement_period",
+                f"Replacement for unit {serial}: covered until the replaced unit's warranty end, "
+                f"{e}.",
+                f"{serial} 제품의 교체품: 원 제품의 보증 종료일({e})까지 보증됩니다.",
+            )
+        )
+    return reasons
 
 
 def _w2_component_reason(name: str) -> Reason:

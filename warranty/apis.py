@@ -1,0 +1,72 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rma_portal.api import IsOrganisationMember, caller_organisation
+
+from . import rules, selectors
+
+
+class WarrantyQuerySerializer(serializers.Serializer):
+    """Optional: judge a prospective claim as if notified today."""
+
+    defect_date = serializers.DateField(required=False)
+    defect_kind = serializers.ChoiceField(
+        choices=[k.value for k in rules.DefectKind], required=False
+    )
+    component = serializers.CharField(required=False, max_length=100)
+
+    def validate(self, attrs):
+        if "defect_date" in attrs and "defect_kind" not in attrs:
+            attrs["defect_kind"] = rules.DefectKind.MANIFEST.value
+        return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    clause = serializers.CharField()
+    text = serializers.CharField()
+
+
+class WarrantyAnswerSerializer(serializers.Serializer):
+    """The SPEC "Operations interface" warranty answer (documentation of the response)."""
+
+    serial = serializers.CharField()
+    model = serializers.CharField()
+    status = serializers.ChoiceField(choices=["covered", "not_covered"])
+    preliminary = serializers.BooleanField()
+    start_date = serializers.DateField()
+    start_basis = serializers.ChoiceField(choices=["delivery", "shipment"])
+    period_months = serializers.IntegerField()
+    period_clause = serializers.CharField()
+    end_date = serializers.DateField()
+    defect_date = serializers.DateField(allow_null=True)
+    notice_date = serializers.DateField(allow_null=True)
+    notice_deadline = serializers.DateField(allow_null=True)
+    policy_version = serializers.CharField()
+    clauses = serializers.ListField(child=serializers.CharField())
+    reasons = ReasonSerializer(many=True)
+
+
+class UnitWarrantyApi(APIView):
+    """`GET /api/v1/units/{serial}/warranty/`: the unit's verdict today, with its explanation."""
+
+    permission_classes = [IsOrganisationMember]
+
+    @extend_schema(
+        parameters=[WarrantyQuerySerializer],
+        responses={200: WarrantyAnswerSerializer},
+        summary="Warranty verdict of one of your units (W1-W5, N1)",
+    )
+    def get(self, request, serial):
+        query = WarrantyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        organisation = caller_organisation(request)
+        unit = selectors.unit_of(organisation, serial)
+        verdict = selectors.unit_verdict(
+            unit,
+            defect_kind=query.validated_data.get("defect_kind"),
+            defect_date=query.validated_data.get("defect_date"),
+            component=selectors.component_facts(unit, query.validated_data.get("component")),
+        )
+        return Response(selectors.warranty_answer(unit, verdict, lang=organisation.language))

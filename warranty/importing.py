@@ -1,0 +1,925 @@
+"""Bulk CSV import of product models and shipments (SPEC "Domain", "Operations interface").
+
+One service for every channel: the ``import_products`` and ``import_shipments`` management
+commands, the admin's shipment import page and the Celery task for large files all call these
+functions; they only parse their input and show the outcome.
+
+Both imports are all or nothing. Every row is checked first; any bad row rejects the whole file
+with row-numbered errors (``ImportRejected``), and nothing is written. Line numbers are the
+file's own, header = line 1, as a spreadsheet shows them. Shipment records are what N3 notices
+are checked against and what the warranty period (W1) counts from, so a half-imported file would
+have claims judged against wrong data.
+
+Shipment files can be large (100,000 units and more), so checking is set-based (existing rows
+are fetched in chunks, never one query per row) and writing uses PostgreSQL ``COPY`` (SQLite,
+the embedded default: ``bulk_create``). Checking runs outside the write transaction, so progress
+reported while checking is visible to other connections (the admin's status page); writing is
+one ``transaction.atomic()`` block.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import IO, Any
+
+from django.core.files import File
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone
+
+from accounts.models import Organisation
+from rma_portal.exceptions import DomainError
+
+from .models import (
+    Component,
+    ComponentKind,
+    ImportStatus,
+    ProductModel,
+    Shipment,
+    ShipmentImport,
+    Unit,
+)
+
+Source = IO[str] | IO[bytes] | File | str | os.PathLike[str]
+Progress = Callable[[int, int], None]
+
+PRODUCT_COLUMNS = ("model_code", "name", "is_camera_module", "mechanical_wear", "components")
+SHIPMENT_COLUMNS = (
+    "pi_number",
+    "po_number",
+    "buyer",
+    "shipment_date",
+    "delivery_date",
+    "serial_number",
+    "model_code",
+    "unit_price",
+    "currency",
+)
+
+PROGRESS_STEP = 2000  # rows checked between progress reports
+LOOKUP_CHUNK = 5000  # values per `IN (...)` lookup of existing rows
+WRITE_BATCH = 5000  # rows per bulk_create batch (SQLite)
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # the admin's limit; ~900,000 shipment rows
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_ORG_CODE = re.compile(r"[-a-zA-Z0-9_]+")
+_CENT = Decimal("0.01")
+_ORG_CODE_MAX = Organisation._meta.get_field("code").max_length
+_PRICE_MAX_INTEGER_DIGITS = (
+    Unit._meta.get_field("unit_price").max_digits
+    - Unit._meta.get_field("unit_price").decimal_places
+)
+
+
+# --- Results and errors -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in the file: its line (header = 1), the column (may be empty), a message."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, {self.column}" if self.column else f"line {self.line}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ImportRejected(DomainError):
+    """The file has errors; nothing was imported. ``errors`` lists them in line order."""
+
+    def __init__(self, errors: Sequence[RowError]):
+        self.errors = sorted(errors, key=lambda error: error.line)
+        count = len(self.errors)
+        super().__init__(
+            f"{count} error{'s' if count != 1 else ''} in the file; nothing was imported.",
+            code="import_rejected",
+        )
+
+
+@dataclass
+class ProductImportResult:
+    rows: int = 0
+    products_created: int = 0
+    products_updated: int = 0
+    products_unchanged: int = 0
+    components_created: int = 0
+    components_updated: int = 0
+    components_removed: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"{_n(self.rows, 'row')}: {_n(self.products_created, 'product model')} created, "
+            f"{self.products_updated:,} updated, {self.products_unchanged:,} unchanged; "
+            f"components: {self.components_created} created, {self.components_updated} updated, "
+            f"{self.components_removed} removed."
+        )
+
+
+@dataclass
+class ShipmentImportResult:
+    rows: int = 0
+    shipments_created: int = 0
+    shipments_updated: int = 0
+    shipments_unchanged: int = 0
+    units_created: int = 0
+    units_unchanged: int = 0
+    buyers_created: list[str] = field(default_factory=list)
+    # PI numbers whose missing delivery date this file filled in (the only update allowed).
+    delivery_dates_filled: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        text = (
+            f"{_n(self.rows, 'row')}: {_n(self.shipments_created, 'shipment')} created, "
+            f"{self.shipments_updated:,} updated, {self.shipments_unchanged:,} unchanged; "
+            f"{_n(self.units_created, 'unit')} created, {self.units_unchanged:,} unchanged."
+        )
+        if self.delivery_dates_filled:
+            text += f" Delivery date filled in for {_some(self.delivery_dates_filled, 'PI')}."
+        if self.buyers_created:
+            text += f" Buyer organisations created: {_some(self.buyers_created, 'code')}."
+        return text
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _some(values: Sequence[str], noun: str, limit: int = 10) -> str:
+    shown = ", ".join(values[:limit])
+    more = len(values) - limit
+    return f"{noun} {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+# --- Reading the file ----------------------------------------------------------------------
+
+
+@contextmanager
+def _text_stream(source: Source) -> Iterator[IO[str]]:
+    """Text from a path, a text stream, or a binary file (an upload, a stored file): UTF-8."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, encoding="utf-8-sig", newline="") as stream:
+            yield stream
+    elif isinstance(source, io.TextIOBase):
+        yield source
+    else:
+        stream = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+        try:
+            yield stream
+        finally:
+            stream.detach()  # leave the caller's file open
+
+
+def _read_rows(
+    source: Source, columns: Sequence[str]
+) -> tuple[list[tuple[int, list[str]]], list[RowError]]:
+    """The data rows as (line, values in ``columns`` order), or the file-level errors."""
+    rows: list[tuple[int, list[str]]] = []
+    with _text_stream(source) as stream:
+        reader = csv.reader(stream)
+        next_line = 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                return [], [RowError(1, "", "The file is empty.")]
+            next_line = reader.line_num + 1
+            names = [name.strip().lstrip("\ufeff").lower() for name in header]
+            missing = [name for name in columns if name not in names]
+            unexpected = [name for name in names if name and name not in columns]
+            duplicated = sorted({name for name in names if name and names.count(name) > 1})
+            if missing or unexpected or duplicated:
+                problems = []
+                if missing:
+                    problems.append(f"missing {', '.join(missing)}")
+                if unexpected:
+                    problems.append(f"unexpected {', '.join(unexpected)}")
+                if duplicated:
+                    problems.append(f"repeated {', '.join(duplicated)}")
+                message = (
+                    f"The header must name the columns {','.join(columns)} ({'; '.join(problems)})."
+                )
+                return [], [RowError(1, "", message)]
+            positions = [names.index(name) for name in columns]
+            width = len(names)
+            errors: list[RowError] = []
+            for record in reader:
+                line = next_line
+                next_line = reader.line_num + 1
+                if not any(value.strip() for value in record):
+                    continue  # blank lines and rows of empty cells, as spreadsheets export them
+                if len(record) < width or any(value.strip() for value in record[width:]):
+                    errors.append(
+                        RowError(line, "", f"Expected {width} values, found {len(record)}.")
+                    )
+                    continue
+                rows.append((line, [record[i].strip() for i in positions]))
+        except UnicodeDecodeError:
+            return [], [
+                RowError(next_line, "", "The file is not UTF-8 text (save it as CSV UTF-8).")
+            ]
+        except csv.Error as exc:
+            return [], [RowError(next_line, "", f"The file is not readable as CSV ({exc}).")]
+    if not rows and not errors:
+        errors.append(RowError(1, "", "The file has a header but no data rows."))
+    return rows, errors
+
+
+def count_data_rows(*, source: Source) -> int:
+    """The number of data rows in a CSV file (0 if unreadable): decides sync or background."""
+    try:
+        with _text_stream(source) as stream:
+            return max(sum(1 for record in csv.reader(stream) if any(record)) - 1, 0)
+    except (UnicodeDecodeError, csv.Error):
+        return 0
+
+
+def _chunks(values: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _lookup(queryset, field_name: str, values, *fields: str) -> dict:
+    """``{value: row}`` for the rows of ``queryset`` whose ``field_name`` is among ``values``."""
+    found = {}
+    for chunk in _chunks(sorted(values), LOOKUP_CHUNK):
+        for row in queryset.filter(**{f"{field_name}__in": chunk}).values_list(field_name, *fields):
+            found[row[0]] = row[1:] if len(fields) > 1 else row[1]
+    return found
+
+
+# --- Products --------------------------------------------------------------------------------
+
+
+def _parse_bool(value: str) -> bool | None:
+    return {"true": True, "false": False}.get(value.lower())
+
+
+def import_products(*, source: Source) -> ProductImportResult:
+    """Create or update product models and their components from CSV (W2, W3, W4 flags).
+
+    Columns ``model_code,name,is_camera_module,mechanical_wear,components``; booleans
+    ``true``/``false``; ``components`` is a ``;``-separated list of ``kind:name`` with the kinds of
+    ``ComponentKind`` (W3 camera module, W4 mechanical, W2 third-party, standard), may be empty.
+    A model already on record is updated by its code, and its components are made to match the
+    list: kinds updated, missing ones added, unlisted ones removed (unless claims refer to them).
+    All or nothing: raises ``ImportRejected`` with every row-numbered error.
+    """
+    rows, errors = _read_rows(source, PRODUCT_COLUMNS)
+    kinds = {kind.value for kind in ComponentKind}
+    code_max = ProductModel._meta.get_field("code").max_length
+    name_max = ProductModel._meta.get_field("name").max_length
+    component_max = Component._meta.get_field("name").max_length
+    seen: dict[str, int] = {}
+    wanted: dict[str, tuple[int, dict[str, Any], dict[str, str]]] = {}
+    for line, (code, name, camera, mechanical, components_text) in rows:
+        row_errors: list[RowError] = []
+        if not code:
+            row_errors.append(RowError(line, "model_code", "The model code is missing."))
+        elif len(code) > code_max:
+            row_errors.append(
+                RowError(line, "model_code", f"The model code is longer than {code_max}.")
+            )
+        elif code in seen:
+            row_errors.append(
+                RowError(line, "model_code", f"Model {code} is listed twice (line {seen[code]}).")
+            )
+        else:
+            seen[code] = line
+        if not name:
+            row_errors.append(RowError(line, "name", "The name is missing."))
+        elif len(name) > name_max:
+            row_errors.append(RowError(line, "name", f"The name is longer than {name_max}."))
+        flags = {}
+        for column, value in (("is_camera_module", camera), ("mechanical_wear", mechanical)):
+            flags[column] = _parse_bool(value)
+            if flags[column] is None:
+                row_errors.append(RowError(line, column, f"Write true or false, not '{value}'."))
+        components: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in components_text.split(";"))):
+            kind, _, component = (part.strip() for part in item.partition(":"))
+            if kind not in kinds or not component:
+                row_errors.append(
+                    RowError(
+                        line,
+                        "components",
+                        f"Component '{item}' must be kind:name with kind one of "
+                        f"{', '.join(sorted(kinds))}.",
+                    )
+                )
+            elif len(component) > component_max:
+                row_errors.append(
+                    RowError(line, "components", f"Component name '{component}' is too long.")
+                )
+            elif component in components:
+                row_errors.append(
+                    RowError(line, "components", f"Component '{component}' is listed twice.")
+                )
+            else:
+                components[component] = kind
+        errors.extend(row_errors)
+        if not row_errors:
+            wanted[code] = (line, {"name": name, **flags}, components)
+    if errors:
+        raise ImportRejected(errors)
+
+    result = ProductImportResult(rows=len(rows))
+    with transaction.atomic():
+        existing = {
+            product.code: product
+            for product in ProductModel.objects.filter(code__in=wanted).prefetch_related(
+                "components"
+            )
+        }
+        new = [
+            ProductModel(code=code, **values)
+            for code, (_line, values, _components) in wanted.items()
+            if code not in existing
+        ]
+        ProductModel.objects.bulk_create(new)
+        result.products_created = len(new)
+        products = {
+            **existing,
+            **{p.code: p for p in ProductModel.objects.filter(code__in=[p.code for p in new])},
+        }
+        changed_products = []
+        to_create, to_update, to_remove = [], [], {}
+        for code, (_line, values, components) in wanted.items():
+            product = products[code]
+            current = {c.name: c for c in product.components.all()} if code in existing else {}
+            changed = False
+            if code in existing:
+                for attribute, value in values.items():
+                    if getattr(product, attribute) != value:
+                        setattr(product, attribute, value)
+                        changed = True
+                if changed:
+                    changed_products.append(product)
+            for component_name, kind in components.items():
+                if component_name not in current:
+                    to_create.append(
+                        Component(product_model=product, name=component_name, kind=kind)
+                    )
+                    changed = True
+                elif current[component_name].kind != kind:
+                    current[component_name].kind = kind
+                    to_update.append(current[component_name])
+                    changed = True
+            removed = [c.pk for n, c in current.items() if n not in components]
+            if removed:
+                to_remove[code] = removed
+                changed = True
+            if code in existing:
+                if changed:
+                    result.products_updated += 1
+                else:
+                    result.products_unchanged += 1
+        ProductModel.objects.bulk_update(
+            changed_products, ["name", "is_camera_module", "mechanical_wear"]
+        )
+        for code, pks in to_remove.items():
+            try:
+                result.components_removed += Component.objects.filter(pk__in=pks).delete()[0]
+            except (ProtectedError, RestrictedError):
+                errors.append(
+                    RowError(
+                        wanted[code][0],
+                        "components",
+                        f"Components of {code} that claims refer to cannot be removed; "
+                        "keep them in the list.",
+                    )
+                )
+        if errors:
+            raise ImportRejected(errors)  # rolls back the whole file
+        Component.objects.bulk_update(to_update, ["kind"])
+        Component.objects.bulk_create(to_create)
+        result.components_created = len(to_create)
+        result.components_updated = len(to_update)
+    return result
+
+
+# --- Shipments -------------------------------------------------------------------------------
+
+_LABELS = {"pi_number": "PI number", "po_number": "PO number", "serial_number": "serial number"}
+_SHIPMENT_FIELDS = {"pi_number", "po_number", "buyer", "shipment_date", "delivery_date"}
+
+
+@dataclass(slots=True)
+class _PiRecord:
+    """The shipment-level values of a PI as first seen in the file."""
+
+    line: int
+    po_number: str
+    buyer: str
+    shipment_date: date
+    delivery_date: date | None
+
+
+@dataclass(slots=True)
+class _RecordedShipment:
+    po_number: str
+    buyer: str
+    shipment_date: date
+    delivery_date: date | None
+
+
+def _parse_date(value: str, line: int, column: str, errors: list[RowError]) -> date | None:
+    if not _DATE.fullmatch(value):
+        errors.append(RowError(line, column, f"'{value}' is not a date in YYYY-MM-DD form."))
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(RowError(line, column, f"'{value}' is not a real date."))
+        return None
+
+
+def _parse_price(value: str, line: int, errors: list[RowError]) -> Decimal | None:
+    if not value:
+        errors.append(RowError(line, "unit_price", "The unit price is missing."))
+        return None
+    if not _NUMBER.fullmatch(value):
+        errors.append(
+            RowError(line, "unit_price", f"'{value}' is not a number (write it like 120.50).")
+        )
+        return None
+    price = Decimal(value)
+    if price <= 0:
+        errors.append(
+            RowError(line, "unit_price", f"The unit price must be positive, not {value}.")
+        )
+    elif price.adjusted() >= _PRICE_MAX_INTEGER_DIGITS:
+        errors.append(RowError(line, "unit_price", f"The unit price {value} is too large."))
+    elif price != price.quantize(_CENT):
+        errors.append(RowError(line, "unit_price", f"{value} has more than 2 decimal places."))
+    else:
+        return price.quantize(_CENT)
+    return None
+
+
+class _ShipmentChecker:
+    """Checks shipment rows against each other and against the records, collecting the writes.
+
+    Lookups are set-based: models, buyers and shipments of the whole file up front, units one
+    chunk of rows at a time (``check_chunk``).
+    """
+
+    def __init__(self, rows: list[tuple[int, list[str]]], *, create_buyers: bool):
+        self.create_buyers = create_buyers
+        self.models: dict[str, int] = _lookup(
+            ProductModel.objects.all(), "code", {values[6] for _, values in rows}, "id"
+        )
+        self.buyers: dict[str, int] = _lookup(
+            Organisation.objects.all(), "code", {values[2] for _, values in rows}, "id"
+        )
+        self.recorded: dict[str, _RecordedShipment] = {
+            pi: _RecordedShipment(*values)
+            for pi, values in _lookup(
+                Shipment.objects.all(),
+                "pi_number",
+                {values[0] for _, values in rows},
+                "po_number",
+                "buyer__code",
+                "shipment_date",
+                "delivery_date",
+            ).items()
+        }
+        self.limits = {
+            "pi_number": Shipment._meta.get_field("pi_number").max_length,
+            "po_number": Shipment._meta.get_field("po_number").max_length,
+            "serial_number": Unit._meta.get_field("serial_number").max_length,
+        }
+        self.errors: list[RowError] = []
+        self.pis: dict[str, _PiRecord] = {}
+        self.serial_lines: dict[str, int] = {}
+        self.new_buyers: set[str] = set()
+        self.fill_delivery: dict[str, date] = {}
+        self.new_units: list[tuple[str, str, int, Decimal, str]] = []  # serial, PI, model, price…
+        self.unchanged_units = 0
+
+    def check_chunk(self, chunk: Sequence[tuple[int, list[str]]]) -> None:
+        registered = _lookup(
+            Unit.objects.all(),
+            "serial_number",
+            {values[5] for _, values in chunk},
+            "shipment__pi_number",
+            "product_model__code",
+            "unit_price",
+            "currency",
+        )
+        for line, values in chunk:
+            errors: list[RowError] = []
+            self._check_row(line, *values, registered=registered, errors=errors)
+            self.errors.extend(errors)
+
+    def _check_row(
+        self,
+        line: int,
+        pi: str,
+        po: str,
+        buyer: str,
+        shipped_text: str,
+        delivered_text: str,
+        serial: str,
+        model_code: str,
+        price_text: str,
+        currency: str,
+        *,
+        registered: dict[str, tuple],
+        errors: list[RowError],
+    ) -> None:
+        for column, value in (("pi_number", pi), ("po_number", po), ("serial_number", serial)):
+            if not value:
+                errors.append(RowError(line, column, f"The {_LABELS[column]} is missing."))
+            elif len(value) > self.limits[column]:
+                errors.append(
+                    RowError(
+                        line,
+                        column,
+                        f"The {_LABELS[column]} is longer than {self.limits[column]} characters.",
+                    )
+                )
+        self._check_buyer(line, buyer, errors)
+        shipped = _parse_date(shipped_text, line, "shipment_date", errors)
+        delivered = None
+        if delivered_text:
+            delivered = _parse_date(delivered_text, line, "delivery_date", errors)
+        if shipped and delivered and delivered < shipped:
+            errors.append(
+                RowError(
+                    line,
+                    "delivery_date",
+                    f"The delivery date {delivered} is before the shipment date {shipped}.",
+                )
+            )
+        if serial in self.serial_lines:
+            errors.append(
+                RowError(
+                    line,
+                    "serial_number",
+                    f"Serial number {serial} is already on line {self.serial_lines[serial]} "
+                    "of this file.",
+                )
+            )
+        elif serial:
+            self.serial_lines[serial] = line
+        model_id = self.models.get(model_code)
+        if not model_code:
+            errors.append(RowError(line, "model_code", "The model code is missing."))
+        elif model_id is None:
+            errors.append(
+                RowError(
+                    line,
+                    "model_code",
+                    f"Unknown model code '{model_code}' (import the product models first).",
+                )
+            )
+        price = _parse_price(price_text, line, errors)
+        if not _CURRENCY.fullmatch(currency):
+            errors.append(
+                RowError(
+                    line, "currency", f"'{currency}' is not a 3-letter currency code such as USD."
+                )
+            )
+        currency = currency.upper()
+
+        if not any(error.column in _SHIPMENT_FIELDS for error in errors):
+            self._check_shipment(line, pi, po, buyer, shipped, delivered, errors)
+        if pi and serial in registered:
+            self._check_registered_unit(
+                line, pi, serial, model_code, price, currency, registered[serial], errors
+            )
+        elif not errors:
+            self.new_units.append((serial, pi, model_id, price, currency))
+
+    def _check_buyer(self, line: int, buyer: str, errors: list[RowError]) -> None:
+        if not buyer:
+            errors.append(RowError(line, "buyer", "The buyer organisation code is missing."))
+        elif buyer in self.buyers:
+            return
+        elif not self.create_buyers:
+            errors.append(
+                RowError(
+                    line,
+                    "buyer",
+                    f"Unknown buyer organisation code '{buyer}' (create the organisation first, "
+                    "or allow creating buyers).",
+                )
+            )
+        elif not _ORG_CODE.fullmatch(buyer) or len(buyer) > _ORG_CODE_MAX:
+            errors.append(
+                RowError(
+                    line,
+                    "buyer",
+                    f"'{buyer}' cannot be an organisation code (letters, digits, - and _, "
+                    f"at most {_ORG_CODE_MAX}).",
+                )
+            )
+        else:
+            self.new_buyers.add(buyer)
+
+    def _check_shipment(self, line, pi, po, buyer, shipped, delivered, errors) -> None:
+        """One shipment per PI: the same on every row of the file and as on record."""
+        first = self.pis.get(pi)
+        if first is not None:
+            for column, value, first_value in (
+                ("po_number", po, first.po_number),
+                ("buyer", buyer, first.buyer),
+                ("shipment_date", shipped, first.shipment_date),
+                ("delivery_date", delivered, first.delivery_date),
+            ):
+                if value != first_value:
+                    errors.append(
+                        RowError(
+                            line,
+                            column,
+                            f"PI {pi} has {column} '{first_value or ''}' on line {first.line} but "
+                            f"'{value or ''}' here; all rows of a PI must agree.",
+                        )
+                    )
+            return
+        self.pis[pi] = _PiRecord(line, po, buyer, shipped, delivered)
+        recorded = self.recorded.get(pi)
+        if recorded is None:
+            return
+        for column, value, recorded_value in (
+            ("po_number", po, recorded.po_number),
+            ("buyer", buyer, recorded.buyer),
+            ("shipment_date", shipped, recorded.shipment_date),
+        ):
+            if value != recorded_value:
+                errors.append(
+                    RowError(
+                        line,
+                        column,
+                        f"PI {pi} is already recorded with {column} {recorded_value}, not {value}.",
+                    )
+                )
+        if delivered and recorded.delivery_date is None:
+            self.fill_delivery[pi] = delivered
+        elif delivered and delivered != recorded.delivery_date:
+            errors.append(
+                RowError(
+                    line,
+                    "delivery_date",
+                    f"PI {pi} is already recorded with delivery date {recorded.delivery_date}, "
+                    f"not {delivered}.",
+                )
+            )
+        # An empty delivery date where one is recorded says nothing new: the record stands.
+
+    def _check_registered_unit(
+        self, line, pi, serial, model_code, price, currency, registered, errors
+    ) -> None:
+        """A serial on record must be this very unit: same PI, model, price and currency."""
+        registered_pi, registered_model, registered_price, registered_currency = registered
+        if registered_pi != pi:
+            errors.append(
+                RowError(
+                    line,
+                    "serial_number",
+                    f"Serial number {serial} is already registered on PI {registered_pi}.",
+                )
+            )
+            return
+        for column, value, registered_value in (
+            ("model_code", model_code, registered_model),
+            ("unit_price", price, registered_price),
+            ("currency", currency, registered_currency),
+        ):
+            if value is not None and value != registered_value:
+                errors.append(
+                    RowError(
+                        line,
+                        column,
+                        f"Serial number {serial} is already registered with {column} "
+                        f"{registered_value}, not {value}.",
+                    )
+                )
+        if not errors:
+            self.unchanged_units += 1
+
+
+def import_shipments(
+    *,
+    source: Source,
+    create_buyers: bool = False,
+    progress: Progress | None = None,
+) -> ShipmentImportResult:
+    """Register shipments and their units from CSV: the records N3 notices are checked against.
+
+    Columns ``pi_number,po_number,buyer,shipment_date,delivery_date,serial_number,model_code,
+    unit_price,currency``; one row per unit; the rows of one PI form one shipment and must agree on
+    PO, buyer and dates. Dates are ``YYYY-MM-DD``; ``delivery_date`` (the W1 start) may be empty.
+    ``buyer`` is an organisation code; with ``create_buyers`` unknown codes become organisations
+    named after their code.
+
+    Re-importing a file changes nothing: shipments and units already on record with the same
+    values are skipped. The one update allowed is filling in a delivery date that was empty;
+    any other difference from the records is an error. All or nothing: raises ``ImportRejected``
+    with every row-numbered error. ``progress(rows_checked, rows_total)`` is called every
+    ``PROGRESS_STEP`` rows while checking, which runs outside the write transaction; writing
+    follows in one transaction.
+    """
+    rows, errors = _read_rows(source, SHIPMENT_COLUMNS)
+    checker = _ShipmentChecker(rows, create_buyers=create_buyers)
+    checker.errors.extend(errors)
+    total = len(rows)
+    reported = 0
+    for chunk in _chunks(rows, PROGRESS_STEP):
+        checker.check_chunk(chunk)
+        reported += len(chunk)
+        if progress:
+            progress(reported, total)
+    if checker.errors:
+        raise ImportRejected(checker.errors)
+
+    new_pis = [pi for pi in checker.pis if pi not in checker.recorded]
+    result = ShipmentImportResult(
+        rows=total,
+        shipments_created=len(new_pis),
+        shipments_updated=len(checker.fill_delivery),
+        shipments_unchanged=len(checker.pis) - len(new_pis) - len(checker.fill_delivery),
+        units_created=len(checker.new_units),
+        units_unchanged=checker.unchanged_units,
+        buyers_created=sorted(checker.new_buyers),
+        delivery_dates_filled=sorted(checker.fill_delivery),
+    )
+    try:
+        with transaction.atomic():
+            _write_shipments(
+                pis={pi: checker.pis[pi] for pi in new_pis},
+                new_buyers=result.buyers_created,
+                buyers=checker.buyers,
+                fill_delivery=checker.fill_delivery,
+                new_units=checker.new_units,
+            )
+    except IntegrityError as exc:
+        # Another import registered some of these PIs or serials between check and write.
+        raise ImportRejected(
+            [
+                RowError(
+                    1,
+                    "",
+                    "Another import registered some of these shipments or serial numbers while "
+                    "this file was being checked; nothing was imported. Import it again.",
+                )
+            ]
+        ) from exc
+    return result
+
+
+def _write_shipments(
+    *,
+    pis: dict[str, _PiRecord],
+    new_buyers: list[str],
+    buyers: dict[str, int],
+    fill_delivery: dict[str, date],
+    new_units: list[tuple[str, str, int, Decimal, str]],
+) -> None:
+    if new_buyers:
+        Organisation.objects.bulk_create([Organisation(code=c, name=c) for c in new_buyers])
+        buyers = {**buyers, **_lookup(Organisation.objects.all(), "code", new_buyers, "id")}
+    Shipment.objects.bulk_create(
+        [
+            Shipment(
+                pi_number=pi,
+                po_number=record.po_number,
+                buyer_id=buyers[record.buyer],
+                shipment_date=record.shipment_date,
+                delivery_date=record.delivery_date,
+            )
+            for pi, record in pis.items()
+        ],
+        batch_size=WRITE_BATCH,
+    )
+    for pi, delivered in fill_delivery.items():
+        Shipment.objects.filter(pi_number=pi, delivery_date__isnull=True).update(
+            delivery_date=delivered
+        )
+    if not new_units:
+        return
+    shipment_ids = _lookup(Shipment.objects.all(), "pi_number", {u[1] for u in new_units}, "id")
+    if connection.vendor == "postgresql":
+        _copy_units(new_units, shipment_ids)
+    else:
+        Unit.objects.bulk_create(
+            (
+                Unit(
+                    serial_number=serial,
+                    shipment_id=shipment_ids[pi],
+                    product_model_id=model_id,
+                    unit_price=price,
+                    currency=currency,
+                )
+                for serial, pi, model_id, price, currency in new_units
+            ),
+            batch_size=WRITE_BATCH,
+        )
+
+
+def _copy_units(new_units, shipment_ids: dict[str, int]) -> None:
+    """PostgreSQL COPY: 100,000 units in about a second, inside the caller's transaction."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(Unit._meta.get_field(name).column)
+        for name in ("serial_number", "shipment", "product_model", "unit_price", "currency")
+    )
+    sql = f"COPY {quote(Unit._meta.db_table)} ({columns}) FROM STDIN"
+    # The raw psycopg cursor bypasses Django's error translation: restore it (IntegrityError).
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        for serial, pi, model_id, price, currency in new_units:
+            copy.write_row((serial, shipment_ids[pi], model_id, price, currency))
+
+
+# --- Background imports from the admin --------------------------------------------------------
+
+
+def queue_shipment_import(
+    *, upload: File, uploaded_by, create_buyers: bool, rows_total: int
+) -> ShipmentImport:
+    """Store an uploaded shipment CSV and have a Celery worker import it once this commits."""
+    from .tasks import run_shipment_import  # the task module imports this one
+
+    job = ShipmentImport(
+        file_name=os.path.basename(upload.name or "upload.csv")[:255],
+        uploaded_by=uploaded_by,
+        create_buyers=create_buyers,
+        rows_total=rows_total,
+    )
+    job.file.save("upload.csv", upload, save=False)  # the stored name is random (upload_to)
+    job.save()
+    transaction.on_commit(lambda: run_shipment_import.delay(job.pk))
+    return job
+
+
+def run_queued_shipment_import(*, import_id: int) -> None:
+    """Run a queued import; safe to run twice: a finished import is left as it is.
+
+    A run interrupted mid-way (worker lost, the task redelivered) starts again from the top; that
+    is safe because the import itself is all or nothing and re-importing changes nothing.
+    """
+    claimed = ShipmentImport.objects.filter(
+        pk=import_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), rows_done=0)
+    if not claimed:
+        return
+    job = ShipmentImport.objects.get(pk=import_id)
+    running = ShipmentImport.objects.filter(pk=import_id, status=ImportStatus.RUNNING)
+
+    def progress(done: int, total: int) -> None:
+        # Called while checking, outside the write transaction: visible to the status page.
+        running.update(rows_done=done, rows_total=total)
+
+    try:
+        with job.file.open("rb") as stored:
+            result = import_shipments(
+                source=stored, create_buyers=job.create_buyers, progress=progress
+            )
+    except ImportRejected as exc:
+        running.update(
+            status=ImportStatus.FAILED,
+            errors=[error.as_dict() for error in exc.errors],
+            summary=exc.message,
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        running.update(
+            status=ImportStatus.FAILED,
+            summary="The import stopped on an unexpected error; nothing was imported.",
+            finished_at=timezone.now(),
+        )
+        raise
+    else:
+        running.update(
+            status=ImportStatus.DONE,
+            rows_done=result.rows,
+            rows_total=result.rows,
+            counts=result.counts(),
+            summary=result.summary(),
+            finished_at=timezone.now(),
+        )

@@ -1,0 +1,205 @@
+"""Reads of the warranty domain: one lookup used by the portal, the admin and the API.
+
+The rules themselves are pure (warranty/rules.py); these functions load the facts they need
+with the joins their callers need (STYLE 6) and hand plain values to ``rules.judge``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Organisation
+from rma_portal.exceptions import DomainError, NotFound
+
+from . import rules
+from .models import Unit, WarrantyPolicy
+
+
+@dataclass(frozen=True)
+class PolicyTable:
+    """Every policy version, ordered by the date it took effect: a handful of rows, read once."""
+
+    starts: tuple[date, ...]
+    terms: tuple[rules.PolicyTerms, ...]
+
+    @classmethod
+    def load(cls) -> PolicyTable:
+        policies = list(WarrantyPolicy.objects.order_by("effective_from"))
+        return cls(
+            starts=tuple(p.effective_from for p in policies),
+            terms=tuple(policy_terms(p) for p in policies),
+        )
+
+    def in_force_on(self, day: date) -> rules.PolicyTerms:
+        """The version in force on ``day``; a unit is judged by the one of its delivery date."""
+        index = bisect.bisect_right(self.starts, day) - 1
+        if index < 0:
+            if not self.terms:
+                raise DomainError("No warranty policy is defined.", code="no_policy")
+            # Older than every version on record: the first version's rules are the best guess.
+            index = 0
+        return self.terms[index]
+
+
+def policy_terms(policy: WarrantyPolicy) -> rules.PolicyTerms:
+    return rules.PolicyTerms(
+        version=policy.version,
+        standard_months=policy.standard_months,
+        camera_module_months=policy.camera_module_months,
+        mechanical_wear_months=policy.mechanical_wear_months,
+        notice_days=policy.notice_days,
+        replacement_min_months=policy.replacement_min_months,
+    )
+
+
+def seoul_today() -> date:
+    """CPRO's calendar date now (N1 counts days in Asia/Seoul)."""
+    return rules.seoul_date(timezone.now())
+
+
+def units_of(organisation: Organisation) -> QuerySet[Unit]:
+    """The organisation's units with what a verdict needs, in one query."""
+    return Unit.objects.filter(shipment__buyer=organisation).select_related(
+        "shipment", "product_model"
+    )
+
+
+def unit_of(organisation: Organisation, serial_number: str) -> Unit:
+    """One of the organisation's units by serial; another organisation's serial is not found."""
+    unit = units_of(organisation).filter(serial_number=serial_number.strip()).first()
+    if unit is None:
+        raise NotFound(f"No unit with serial number {serial_number!r} in your organisation.")
+    return unit
+
+
+def component_facts(unit: Unit, component_name: str | None) -> rules.ComponentFacts | None:
+    """The named component of the unit's model; ``None`` or "unknown" means not known."""
+    if not component_name or component_name.strip().lower() == "unknown":
+        return None
+    component = unit.product_model.components.filter(name=component_name.strip()).first()
+    if component is None:
+        names = ", ".join(unit.product_model.components.values_list("name", flat=True))
+        raise DomainError(
+            f"{unit.product_model.code} has no component {component_name!r}"
+            + (f" (components: {names})." if names else "."),
+            field="component",
+        )
+    return rules.ComponentFacts(name=component.name, kind=component.kind)
+
+
+def unit_verdict(
+    unit: Unit,
+    *,
+    today: date | None = None,
+    defect_kind: str | None = None,
+    defect_date: date | None = None,
+    component: rules.ComponentFacts | None = None,
+    notice_date: date | None = None,
+    notice_exception: str | None = None,
+    findings: Sequence[str] = (),
+    final: bool = False,
+    policies: PolicyTable | None = None,
+) -> rules.Verdict:
+    """The verdict for a unit (W1-W5, N1), by the policy in force on its delivery date.
+
+    With no defect date it answers "is this unit covered today"; with one it judges a claim as
+    if notified on ``notice_date`` (default: today, in Seoul). A unit shipped as a replacement
+    (D1) is covered to the end of the unit it replaced (see ``replacement_facts``).
+    """
+    return _unit_verdict(
+        unit,
+        today=today or seoul_today(),
+        defect_kind=defect_kind,
+        defect_date=defect_date,
+        component=component,
+        notice_date=notice_date,
+        notice_exception=notice_exception,
+        findings=findings,
+        final=final,
+        policies=policies or PolicyTable.load(),
+        seen=frozenset(),
+    )
+
+
+def replacement_facts(
+    unit: Unit,
+    *,
+    today: date,
+    component: rules.ComponentFacts | None = None,
+    policies: PolicyTable | None = None,
+    seen: frozenset[int] = frozenset(),
+) -> rules.ReplacementFacts | None:
+    """D1: for a unit CPRO shipped as a replacement, the replaced unit's serial, its own end
+    date (for the same failed component; a replaced replacement counts back to the first unit)
+    and the Seoul date the replacement was shipped. ``None`` for any other unit."""
+    try:
+        item = unit.replaces_item  # ClaimItem.replacement_unit, reverse one-to-one
+    except ObjectDoesNotExist:
+        return None
+    replaced = item.unit
+    if replaced.pk in seen or replaced.pk == unit.pk:
+        return None  # a loop in hand-edited data; judge the unit on its own
+    replaced_verdict = _unit_verdict(
+        replaced,
+        today=today,
+        component=component,
+        policies=policies or PolicyTable.load(),
+        seen=seen | {unit.pk},
+    )
+    shipped_on = rules.seoul_date(item.outbound_shipped_at) if item.outbound_shipped_at else today
+    return rules.ReplacementFacts(
+        replaced_serial=replaced.serial_number,
+        replaced_end_date=replaced_verdict.end_date,
+        shipped_on=shipped_on,
+    )
+
+
+def _unit_verdict(
+    unit: Unit,
+    *,
+    today: date,
+    defect_kind: str | None = None,
+    defect_date: date | None = None,
+    component: rules.ComponentFacts | None = None,
+    notice_date: date | None = None,
+    notice_exception: str | None = None,
+    findings: Sequence[str] = (),
+    final: bool = False,
+    policies: PolicyTable,
+    seen: frozenset[int],
+) -> rules.Verdict:
+    shipment = unit.shipment
+    replacement = replacement_facts(
+        unit, today=today, component=component, policies=policies, seen=seen
+    )
+    return rules.judge(
+        terms=policies.in_force_on(shipment.warranty_start),
+        product=rules.ProductFacts(
+            model_code=unit.product_model.code,
+            is_camera_module=unit.product_model.is_camera_module,
+            mechanical_wear=unit.product_model.mechanical_wear,
+        ),
+        component=component,
+        shipment_date=shipment.shipment_date,
+        delivery_date=shipment.delivery_date,
+        defect_kind=defect_kind,
+        defect_date=defect_date,
+        notice_date=notice_date,
+        today=today,
+        notice_exception=notice_exception,
+        findings=findings,
+        final=final,
+        replacement=replacement,
+    )
+
+
+def warranty_answer(unit: Unit, verdict: rules.Verdict, *, lang: str = "en") -> dict:
+    """The SPEC "Operations interface" answer for a unit: serial and model, then the verdict."""
+    return {"serial": unit.serial_number, "model": unit.product_model.code, **verdict.as_dict(lang)}

@@ -1,1 +1,544 @@
-"""Claims, items, messages, documents and the event log: see the claims lifecycle issue."""
+"""Claims (one RMA each), their items, messages, attachments, documents, numbers and events.
+
+Nothing here changes a claim's status: the transitions in the service layer do (STYLE 2).
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ApiKey, Language, Organisation
+from warranty.models import Component, Unit
+
+
+class ClaimStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    INFO_REQUESTED = "info_requested", _("Information requested")
+    RETURN_AUTHORIZED = "return_authorized", _("Return authorized")
+    SHIPPED = "shipped", _("Shipped")
+    RECEIVED = "received", _("Received")
+    INSPECTED = "inspected", _("Inspected")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUSED = "refused", _("Refused")
+
+
+OPEN_STATUSES = frozenset(
+    {
+        ClaimStatus.SUBMITTED,
+        ClaimStatus.INFO_REQUESTED,
+        ClaimStatus.RETURN_AUTHORIZED,
+        ClaimStatus.SHIPPED,
+        ClaimStatus.RECEIVED,
+        ClaimStatus.INSPECTED,
+    }
+)
+FINAL_STATUSES = frozenset(
+    {ClaimStatus.CLOSED, ClaimStatus.REJECTED, ClaimStatus.CANCELLED, ClaimStatus.REFUSED}
+)
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    ADMIN = "admin", _("Admin")
+    API = "api", _("API")
+    SYSTEM = "system", _("System")
+
+
+class DefectKind(models.TextChoices):
+    MANIFEST = "manifest", _("Manifest (visible on receipt)")
+    HIDDEN = "hidden", _("Hidden (discovered later)")
+
+
+class DefectReason(models.Model):
+    """A staff-editable list of structured defect reasons, with their evidence rules."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_ko = models.CharField(_("name (Korean)"), max_length=100)
+    photo_required = models.BooleanField(
+        _("photo required"),
+        default=False,
+        help_text=_("At least one photo must be attached to the item before submission."),
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("defect reason")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name(self, lang: str = "en") -> str:
+        return self.name_ko if lang.startswith("ko") else self.name_en
+
+
+class Claim(models.Model):
+    """One RMA (N2): the buyer's notice (N1) about one or more units."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="claims")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+    )
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
+    )
+    rma_number = models.CharField(_("RMA number"), max_length=20, unique=True, null=True)
+    status = models.CharField(
+        max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT, db_index=True
+    )
+    buyer_reference = models.CharField(_("your reference"), max_length=100, blank=True)
+    notice_at = models.DateTimeField(_("notice given"), null=True, blank=True)  # N1
+    hold_until = models.DateField(_("hold until"), null=True, blank=True)  # N4
+    hold_ended_at = models.DateTimeField(null=True, blank=True)
+    # Buyer's shipment of the authorized items (R1).
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    # Receiving (R2).
+    received_at = models.DateTimeField(null=True, blank=True)
+    original_packaging = models.BooleanField(null=True)
+    bills_of_purchase = models.BooleanField(null=True)
+    rma_on_documents = models.BooleanField(null=True)
+    refusal_reason = models.TextField(blank=True)
+    decision_reason = models.TextField(blank=True)  # rejection, cancellation
+    decided_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Head of the hash chain of this claim's events (see claims/events.py).
+    event_count = models.PositiveIntegerField(default=0, editable=False)
+    last_event_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["organisation", "-updated_at"]),
+            models.Index(fields=["status", "hold_until"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.rma_number or f"Draft #{self.pk}"
+
+
+class ReceiptCondition(models.TextChoices):
+    AS_EXPECTED = "as_expected", _("Arrived as expected")
+    WRONG_ITEM = "wrong_item", _("Wrong item arrived")
+    MISSING = "missing", _("Missing (short shipment)")
+    DAMAGED_IN_TRANSIT = "damaged_in_transit", _("Damaged in transit")
+
+
+class Outcome(models.TextChoices):
+    REPAIR = "repair", _("Repair (D1)")
+    REPLACE = "replace", _("Replacement (D1)")
+    CREDIT_NOTE = "credit_note", _("Credit note (D1)")
+    NOT_COVERED = "not_covered", _("Not covered")
+
+
+class ClaimItem(models.Model):
+    """One unit in a claim: the N3 fields as the buyer gave them, the verdict, the outcome."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="items")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="claim_items")
+    # N3, as the buyer gave them; compared with CPRO's records at submission.
+    serial_number = models.CharField(_("serial number"), max_length=64)
+    model_code = models.CharField(_("model"), max_length=64)
+    shipment_date = models.DateField(_("date of shipment"), null=True, blank=True)
+    po_number = models.CharField(_("PO number"), max_length=64, blank=True)
+    pi_number = models.CharField(_("CPRO PI number"), max_length=64, blank=True)
+    defect_kind = models.CharField(_("defect kind"), max_length=10, choices=DefectKind.choices)
+    defect_date = models.DateField(_("date of receipt or discovery"))
+    defect_details = models.TextField(_("details of the defect"), blank=True)
+    defect_reason = models.ForeignKey(
+        DefectReason, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+    )
+    component = models.ForeignKey(
+        Component,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty: unknown."),
+    )
+    mismatches = models.JSONField(
+        default=list, blank=True, help_text=_("N3 fields that disagree with CPRO's records.")
+    )
+    # The warranty verdict (preliminary until inspection, N5): rules.Verdict.as_dict() per language.
+    verdict_status = models.CharField(max_length=12, blank=True, db_index=True)
+    verdict_final = models.BooleanField(default=False)
+    verdict = models.JSONField(default=dict, blank=True)
+    notice_late = models.BooleanField(default=False)
+    notice_exception = models.TextField(blank=True)  # N1 exception reason recorded by staff
+    # Return (R1) and receiving (R2).
+    return_authorized = models.BooleanField(default=False)
+    receipt_condition = models.CharField(
+        max_length=20, choices=ReceiptCondition.choices, blank=True
+    )
+    # Inspection and outcome (D1, D2, W2, W5).
+    findings = models.JSONField(default=list, blank=True)
+    inspection_notes = models.TextField(blank=True)
+    inspected_on_site = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    outcome_reason = models.TextField(blank=True)
+    outbound_carrier = models.CharField(max_length=100, blank=True)
+    outbound_tracking = models.CharField(max_length=100, blank=True)
+    outbound_shipped_at = models.DateTimeField(null=True, blank=True)
+    replacement_unit = models.OneToOneField(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces_item",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["claim", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "unit"], name="claim_item_unit_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial_number} ({self.claim})"
+
+
+class NumberSequence(models.Model):
+    """Counters for RMA, credit-note and debit-note numbers, locked row by row (gapless)."""
+
+    kind = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="number_sequence_kind_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"
+
+
+class CreditNote(models.Model):
+    """D1: a credit note for the unit's invoiced amount; issued once, numbered CN-YYYY-NNNNN."""
+
+    number = models.CharField(max_length=16, unique=True)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="credit_notes")
+    item = models.OneToOneField(ClaimItem, on_delete=models.PROTECT, related_name="credit_note")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="cn_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class DebitNote(models.Model):
+    """D2: the bill for unjustified returns; issued once, numbered DN-YYYY-NNNNN."""
+
+    number = models.CharField(max_length=16, unique=True)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="debit_notes")
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Charge(models.Model):
+    """D2: verification, transport and shipment costs of a returned item found not covered."""
+
+    item = models.OneToOneField(ClaimItem, on_delete=models.PROTECT, related_name="charge")
+    verification = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    transport = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    shipment = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3)
+    waived = models.BooleanField(default=False)
+    waive_reason = models.TextField(blank=True)
+    debit_note = models.ForeignKey(
+        DebitNote, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verification__gte=0) & Q(transport__gte=0) & Q(shipment__gte=0),
+                name="charge_lines_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"D2 charge {self.total} {self.currency} ({self.item})"
+
+    @property
+    def total(self) -> Decimal:
+        return self.verification + self.transport + self.shipment
+
+
+class Message(models.Model):
+    """The buyer ↔ staff thread; ``internal`` notes are staff-only and never shown to buyers."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    author_label = models.CharField(max_length=150)
+    from_staff = models.BooleanField(default=False)
+    internal = models.BooleanField(default=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.author_label}: {self.body[:40]}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Never the uploader's file name: a random, non-guessable name (set by the service).
+    return f"attachments/{instance.storage_name}"
+
+
+class Attachment(models.Model):
+    """Evidence (N5: the burden of proof is the buyer's), checked by content, served after a
+    permission check only."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="attachments")
+    item = models.ForeignKey(
+        ClaimItem, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    storage_name = models.CharField(max_length=100, unique=True, editable=False)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)  # sniffed from the content, not the name
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class ClaimEvent(models.Model):
+    """Append-only, hash-chained record of every change to a claim (who, when, what, channel).
+
+    Each entry carries the hash of the one before in the same claim; the claim row keeps the
+    head, so an edited, inserted or deleted row breaks the chain (manage.py verify_event_log).
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(default=True, help_text=_("Shown on the buyer's timeline."))
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["claim", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "seq"], name="claim_event_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}#{self.seq} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Claim events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Claim events are append-only.")
+
+
+# --- Documents (SPEC "Documents"; S1, N2, R1, D1, D2) ---------------------------------------
+
+# S1 as printed at the end of the terms, copied exactly; the terms leave e-mail and URL blank.
+S1_ADDRESS = "#501, 58, Pangyo-ro 255bion-gil, Bundang-gu, Seongnam-si, Gyeonggi-do, 13486, Korea"
+S1_TELEPHONE = "+82-70-8633, 8591"
+S1_FAX = "+82-31-735-5453"
+
+
+class SupportContact(models.Model):
+    """S1: CPRO Customer Support, one row edited by staff (footer, e-mails, PDFs)."""
+
+    address = models.TextField(_("address"), default=S1_ADDRESS)
+    telephone = models.CharField(_("telephone"), max_length=100, default=S1_TELEPHONE)
+    fax = models.CharField(_("fax"), max_length=100, default=S1_FAX)
+    email = models.EmailField(_("e-mail"), blank=True, help_text=_("Blank in the terms (S1)."))
+    url = models.URLField(_("URL"), blank=True, help_text=_("Blank in the terms (S1)."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer support contact")
+        verbose_name_plural = _("customer support contact")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="support_contact_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Customer Support (S1)"))
+
+    @classmethod
+    def current(cls) -> SupportContact:
+        contact, _created = cls.objects.get_or_create(pk=1)
+        return contact
+
+
+class DocumentKind(models.TextChoices):
+    RETURN_AUTHORIZATION = "return_authorization", _("Return Authorization")  # R1
+    CREDIT_NOTE = "credit_note", _("Credit note")  # D1
+    DEBIT_NOTE = "debit_note", _("Debit note")  # D2
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", _("Being rendered")
+    READY = "ready", _("Ready")
+
+
+# Crockford's base32: no I, L, O or U, so a code read off paper is typed without confusion.
+VERIFICATION_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+VERIFICATION_LENGTH = 12
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _i in range(VERIFICATION_LENGTH))
+
+
+def document_path(instance: Document, filename: str) -> str:
+    # A random name: the file is served only through the permission-checked download view.
+    return f"documents/{secrets.token_urlsafe(24)}.pdf"
+
+
+class Document(models.Model):
+    """A PDF issued for a claim (Return Authorization, credit note, debit note), rendered by
+    Celery, carrying a verification code whose public page says whether it is still valid.
+
+    A claim has at most one *valid* document per kind (and per note): a superseded or voided
+    one stays on record with ``valid`` off and the reason.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=24, choices=DocumentKind.choices)
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    debit_note = models.ForeignKey(
+        DebitNote, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    language = models.CharField(max_length=2, choices=Language.choices)
+    file = models.FileField(upload_to=document_path, max_length=200, blank=True)
+    verification_code = models.CharField(
+        max_length=VERIFICATION_LENGTH, unique=True, default=new_verification_code, editable=False
+    )
+    status = models.CharField(
+        max_length=8, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+    )
+    valid = models.BooleanField(default=True)
+    void_reason = models.TextField(blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=Q(kind="return_authorization", valid=True),
+                name="document_one_valid_ra_per_claim",
+            ),
+            models.UniqueConstraint(
+                fields=["credit_note"],
+                condition=Q(kind="credit_note", valid=True),
+                name="document_one_valid_per_credit_note",
+            ),
+            models.UniqueConstraint(
+                fields=["debit_note"],
+                condition=Q(kind="debit_note", valid=True),
+                name="document_one_valid_per_debit_note",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="return_authorization",
+                        credit_note__isnull=True,
+                        debit_note__isnull=True,
+                    )
+                    | Q(kind="credit_note", credit_note__isnull=False, debit_note__isnull=True)
+                    | Q(kind="debit_note", credit_note__isnull=True, debit_note__isnull=False)
+                ),
+                name="document_note_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number or self.claim}"
+
+    @property
+    def number(self) -> str:
+        """The CN/DN number; empty for a Return Authorization (its number is the RMA's)."""
+        if self.credit_note_id:
+            return self.credit_note.number
+        if self.debit_note_id:
+            return self.debit_note.number
+        return ""
+
+    @property
+    def display_code(self) -> str:
+        code = self.verification_code
+        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == DocumentStatus.READY

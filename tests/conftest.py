@@ -11,8 +11,11 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker_env() -> dict:
-    """The environment for a worker process that sees the test database and broker."""
+def worker_env(extra_env=None) -> dict:
+    """The environment for a worker process that sees the test database and broker.
+
+    ``extra_env`` adds or overrides variables (e.g. a test mail server, a short visibility
+    timeout)."""
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         pytest.fail("Celery worker tests need PostgreSQL: set DATABASE_URL (./dev test does).")
@@ -31,14 +34,16 @@ def worker_env() -> dict:
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         DJANGO_MEDIA_ROOT=str(settings.MEDIA_ROOT),
     )
+    env.update(extra_env or {})
     return env
 
 
 class WorkerProcess:
     """A real `celery worker` process (solo pool) consuming from the test broker."""
 
-    def __init__(self, extra_args=()):
+    def __init__(self, extra_args=(), extra_env=None):
         self.extra_args = list(extra_args)
+        self.extra_env = dict(extra_env or {})
         self.proc = None
 
     def start(self):
@@ -57,7 +62,7 @@ class WorkerProcess:
                 *self.extra_args,
             ],
             cwd=ROOT,
-            env=worker_env(),
+            env=worker_env(self.extra_env),
             start_new_session=True,
         )
         return self
@@ -91,3 +96,9 @@ def wait_for(predicate, timeout=30.0, interval=0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Real hashing costs ~0.3 s a user; tests create many users and test no hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -74,3 +74,32 @@ class UnitFactory(DjangoModelFactory):
     product_model = factory.SubFactory(ProductModelFactory)
     unit_price = Decimal("120.00")
     currency = "USD"
+
+
+class ClaimFactory(DjangoModelFactory):
+    """A claim row as test data; states other than draft are set directly, bypassing services."""
+
+    class Meta:
+        model = "claims.Claim"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    author = factory.SubFactory(UserFactory, organisation=factory.SelfAttribute("..organisation"))
+    status = "draft"
+
+
+class ClaimItemFactory(DjangoModelFactory):
+    class Meta:
+        model = "claims.ClaimItem"
+
+    claim = factory.SubFactory(ClaimFactory)
+    unit = factory.SubFactory(
+        UnitFactory, shipment__buyer=factory.SelfAttribute("...claim.organisation")
+    )
+    serial_number = factory.SelfAttribute("unit.serial_number")
+    model_code = factory.SelfAttribute("unit.product_model.code")
+    shipment_date = factory.SelfAttribute("unit.shipment.shipment_date")
+    po_number = factory.SelfAttribute("unit.shipment.po_number")
+    pi_number = factory.SelfAttribute("unit.shipment.pi_number")
+    defect_kind = "hidden"
+    defect_date = datetime.date(2025, 12, 1)
+    defect_details = "No image after power-on."

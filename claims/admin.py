@@ -1,0 +1,1 @@
+from . import admin_documents  # noqa: F401

@@ -1,0 +1,170 @@
+"""Render the three documents from demo data and save their pages as PNG previews.
+
+    DJANGO_DEBUG=1 .venv/bin/python docs/make_previews.py
+
+Uses a throwaway SQLite database in a temporary directory (whatever DATABASE_URL says), so it
+never touches real data. Needs poppler's ``pdftoppm``. Writes docs/previews/*.png.
+"""
+
+import datetime
+import os
+import subprocess
+import sys
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "previews"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="rma-previews-") as tmp:
+        os.environ["RMA_VAR_DIR"] = tmp
+        os.environ["DJANGO_MEDIA_ROOT"] = str(Path(tmp) / "media")
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("CELERY_BROKER_URL", None)
+        os.environ.pop("CELERY_RESULT_BACKEND", None)
+        os.environ.setdefault("DJANGO_DEBUG", "1")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rma_portal.settings")
+        sys.path.insert(0, str(ROOT))
+        for folder in ("celery/broker", "celery/processed", "celery/results"):
+            (Path(tmp) / folder).mkdir(parents=True, exist_ok=True)
+
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        OUT.mkdir(parents=True, exist_ok=True)
+        for old in OUT.glob("*.png"):
+            old.unlink()
+        for name, document in build_documents():
+            pdf = Path(tmp) / f"{name}.pdf"
+            pdf.write_bytes(document.file.read())
+            document.file.close()
+            subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(OUT / name)], check=True)
+        for png in sorted(OUT.glob("*.png")):
+            # pdftoppm pads page numbers for long documents (-01); keep the plain -1 form.
+            stem, _, page = png.stem.rpartition("-")
+            png.rename(png.with_name(f"{stem}-{int(page)}.png"))
+        for png in sorted(OUT.glob("*.png")):
+            print(f"{png.relative_to(ROOT)}  {png.stat().st_size // 1024} KB")
+
+
+def build_documents():
+    from django.db import transaction
+
+    from accounts.models import Organisation
+    from claims import documents
+    from claims.models import Charge, Claim, ClaimItem, CreditNote, DebitNote, DocumentKind
+    from warranty.models import ProductModel, Shipment, Unit
+
+    camera = ProductModel.objects.create(code="CM-4K-120", name="4K camera module, 120°")
+    dome = ProductModel.objects.create(
+        code="PTZ-D30", name="PTZ dome camera 30×", mechanical_wear=True
+    )
+
+    def claim_for(org, rma, defects):
+        shipment = Shipment.objects.create(
+            pi_number=f"PI-2025-{org.code.upper()}",
+            po_number=f"PO-{org.code.upper()}-0815",
+            buyer=org,
+            shipment_date=datetime.date(2025, 6, 2),
+            delivery_date=datetime.date(2025, 6, 10),
+        )
+        claim = Claim.objects.create(organisation=org, rma_number=rma, status="return_authorized")
+        items = []
+        for position, (serial, model, details) in enumerate(defects):
+            unit = Unit.objects.create(
+                serial_number=serial,
+                shipment=shipment,
+                product_model=model,
+                unit_price=Decimal("1240.00"),
+                currency="USD",
+            )
+            items.append(
+                ClaimItem.objects.create(
+                    claim=claim,
+                    unit=unit,
+                    serial_number=serial,
+                    model_code=model.code,
+                    shipment_date=shipment.shipment_date,
+                    po_number=shipment.po_number,
+                    pi_number=shipment.pi_number,
+                    defect_kind="hidden",
+                    defect_date=datetime.date(2025, 12, 1),
+                    defect_details=details,
+                    return_authorized=True,
+                    position=position,
+                )
+            )
+        return claim, items
+
+    acme = Organisation.objects.create(
+        code="acme",
+        name="ACME Security Systems GmbH",
+        language="en",
+        address="Industriestraße 12\n70565 Stuttgart\nGermany",
+    )
+    claim, items = claim_for(
+        acme,
+        "RMA-2026-000123",
+        [
+            ("CM4K-2025-000871", camera, "No image after power-on; the status LED blinks red."),
+            ("CM4K-2025-000872", camera, "Horizontal noise lines in low light above 60 °C."),
+            ("PTZD-2025-004410", dome, "Pan motor stalls at 170°; grinding noise when tilting."),
+        ],
+    )
+    hanbit = Organisation.objects.create(
+        code="hanbit",
+        name="한빛시큐리티 주식회사",
+        language="ko",
+        address="서울특별시 강남구 테헤란로 152\n06236 대한민국",
+    )
+    claim_ko, _ = claim_for(
+        hanbit,
+        "RMA-2026-000124",
+        [
+            ("CM4K-2025-001201", camera, "전원을 켠 후 영상이 나오지 않습니다."),
+            ("PTZD-2025-004522", dome, "틸트 동작 시 소음이 나고 모터가 멈춥니다."),
+        ],
+    )
+
+    # The credit note (D1) for the first unit, the debit note (D2) for the dome.
+    Claim.objects.filter(pk=claim.pk).update(status="inspected")
+    claim.refresh_from_db()
+    credit = CreditNote.objects.create(
+        number="CN-2026-00007",
+        claim=claim,
+        item=items[0],
+        amount=Decimal("1240.00"),
+        currency="USD",
+    )
+    debit = DebitNote.objects.create(
+        number="DN-2026-00003", claim=claim, total=Decimal("185.00"), currency="USD"
+    )
+    Charge.objects.create(
+        item=items[2],
+        verification=Decimal("95.00"),
+        transport=Decimal("60.00"),
+        shipment=Decimal("30.00"),
+        currency="USD",
+        debit_note=debit,
+    )
+
+    wanted = [
+        ("return_authorization", claim, DocumentKind.RETURN_AUTHORIZATION, {}),
+        ("credit_note", claim, DocumentKind.CREDIT_NOTE, {"credit_note": credit}),
+        ("debit_note", claim, DocumentKind.DEBIT_NOTE, {"debit_note": debit}),
+        ("return_authorization-ko", claim_ko, DocumentKind.RETURN_AUTHORIZATION, {}),
+    ]
+    for name, for_claim, kind, notes in wanted:
+        with transaction.atomic():
+            document = documents.request_document(claim=for_claim, kind=kind, **notes)
+        yield name, documents.render(document)
+
+
+if __name__ == "__main__":
+    main()

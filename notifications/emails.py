@@ -1,0 +1,343 @@
+"""E-mails about claims: to the buyer in the organisation's language, to CPRO's sales staff.
+
+Every subject carries the claim's RMA number (N2); only a draft, which has none yet, goes
+without. Templates live in ``templates/emails/`` (English) and ``templates/emails/ko/``
+(Korean): the first line is the subject, the rest the body. They only lay out the plain values
+built here (STYLE 9).
+
+Sending is once per ``SentEmail.dedupe_key``, decided and recorded in one transaction that is
+open while the mail server is talking:
+
+- a redelivered or concurrent duplicate of the task blocks on the key's unique index until the
+  first commits, then sees the row and sends nothing;
+- if sending fails, or the worker dies mid-send, the row is rolled back with it and the retry
+  or redelivery sends again.
+
+That is at-least-once, chosen over at-most-once because the terms run on these messages (the
+acknowledgement, N4 hold, N1 deadlines): a lost one is worse than a rare duplicate. The only
+duplicate left is the mail server accepting the message and the worker dying before the commit
+that follows it a few milliseconds later.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from accounts.models import Language, User
+from claims.models import Claim, ClaimEvent, ClaimItem, ClaimStatus, Message, SupportContact
+from warranty.rules import seoul_date
+
+from .models import Reminder, ReminderKind, SentEmail
+
+logger = logging.getLogger(__name__)
+
+SALES_STAFF_GROUP = "Sales staff"  # accounts/migrations/0002_sales_staff_group.py
+
+# Template names. Buyer-facing ones are in the organisation's language; staff ones in each
+# staff member's own.
+BUYER_KINDS = frozenset(
+    {
+        "submitted",
+        "info_requested",
+        "message",
+        "return_authorized",
+        "received",
+        "refused",
+        "inspected",
+        "closed",
+        "rejected",
+        "cancelled",
+        "hold_ended",
+        "notice_reminder",
+        "notice_passed",
+    }
+)
+STAFF_KINDS = frozenset({"hold_reminder", "hold_ended_staff"})
+
+REMINDER_TEMPLATES = {
+    ReminderKind.NOTICE_2D: "notice_reminder",
+    ReminderKind.NOTICE_1D: "notice_reminder",
+    ReminderKind.NOTICE_PASSED: "notice_passed",
+    ReminderKind.HOLD_7D: "hold_reminder",
+    ReminderKind.HOLD_2D: "hold_reminder",
+}
+
+# N4: where the claim stands when the hold ends or nears its end, for the wording.
+AWAITING_AUTHORIZATION = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.INFO_REQUESTED})
+AWAITING_INSPECTION = frozenset(
+    {ClaimStatus.RETURN_AUTHORIZED, ClaimStatus.SHIPPED, ClaimStatus.RECEIVED}
+)
+
+
+@dataclass
+class Email:
+    """One message to send; ``audience`` names it within its ``SentEmail`` key."""
+
+    audience: str
+    language: str
+    to: list[str]
+    subject: str
+    body: str
+
+
+@dataclass
+class _Audience:
+    # "buyer", or "staff-<language>": stable across retries, so a redelivery finds its key.
+    name: str
+    language: str
+    to: list[str] = field(default_factory=list)
+
+
+# --- Entry points (the Celery tasks call these) -----------------------------------------------
+
+
+def send_event_email(*, event_id: int, kind: str) -> int:
+    """Send the ``kind`` e-mail about one claim event, once; returns how many were sent."""
+    event = ClaimEvent.objects.select_related("claim__organisation", "claim__author").get(
+        pk=event_id
+    )
+    claim = event.claim
+    sent = 0
+    for email in build_event_emails(event, kind):
+        sent += send_once(f"event:{event.pk}:{kind}:{email.audience}", email, kind, claim)
+    return sent
+
+
+def send_reminder_email(*, reminder_id: int) -> int:
+    """Send the e-mail of one deadline reminder (N1, N4), once; returns how many were sent."""
+    reminder = Reminder.objects.select_related("claim__organisation", "claim__author").get(
+        pk=reminder_id
+    )
+    kind = REMINDER_TEMPLATES[reminder.kind]
+    sent = 0
+    for email in build_reminder_emails(reminder):
+        sent += send_once(f"reminder:{reminder.pk}:{email.audience}", email, kind, reminder.claim)
+    return sent
+
+
+def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim) -> bool:
+    """Send ``email`` unless an e-mail with this key was already sent (see the module doc)."""
+    with transaction.atomic():
+        _record, created = SentEmail.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                "kind": kind,
+                "claim": claim,
+                "subject": email.subject[:300],
+                "recipients": email.to,
+                "language": email.language,
+            },
+        )
+        if not created:
+            logger.info("E-mail %s was already sent; not sending it again.", dedupe_key)
+            return False
+        if not email.to:
+            # Recorded all the same, so a retry does not look for recipients again.
+            logger.warning("E-mail %s has no recipient with an address.", dedupe_key)
+            return False
+        EmailMessage(
+            subject=email.subject,
+            body=email.body,
+            to=email.to,
+            headers={"X-RMA-Number": claim.rma_number} if claim.rma_number else None,
+        ).send()
+        return True
+
+
+# --- Building ---------------------------------------------------------------------------------
+
+
+def build_event_emails(event: ClaimEvent, kind: str) -> list[Email]:
+    claim = event.claim
+    audiences = _staff_audiences() if kind in STAFF_KINDS else [_buyer_audience(claim)]
+    return [
+        _render(kind, audience, claim, _event_context(event, kind, audience.language))
+        for audience in audiences
+    ]
+
+
+def build_reminder_emails(reminder: Reminder) -> list[Email]:
+    claim = reminder.claim
+    kind = REMINDER_TEMPLATES[reminder.kind]
+    audiences = _staff_audiences() if kind in STAFF_KINDS else [_author_audience(claim)]
+    emails = []
+    for audience in audiences:
+        context = _claim_context(claim, audience.language)
+        context.update(
+            reminder=reminder.kind,
+            deadline=reminder.deadline,
+            days_left=(reminder.deadline - reminder.recorded_on).days,
+        )
+        emails.append(_render(kind, audience, claim, context))
+    return emails
+
+
+def _render(kind: str, audience: _Audience, claim: Claim, context: dict[str, Any]) -> Email:
+    lang = audience.language
+    with translation.override(lang):
+        text = render_to_string([f"emails/{lang}/{kind}.txt", f"emails/{kind}.txt"], context)
+    subject, _newline, body = text.strip().partition("\n")
+    subject = " ".join(subject.split())
+    if claim.rma_number:
+        subject = f"[{claim.rma_number}] {subject}"  # N2: the RMA number in every subject
+    return Email(
+        audience=audience.name, language=lang, to=audience.to, subject=subject, body=_tidy(body)
+    )
+
+
+def _tidy(body: str) -> str:
+    # Template tags leave blank lines and trailing spaces behind: at most one empty line.
+    lines = [line.rstrip() for line in body.strip("\n").splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+# --- Recipients -------------------------------------------------------------------------------
+
+
+def _language(code: str | None) -> str:
+    return Language.KOREAN if (code or "").lower().startswith("ko") else Language.ENGLISH
+
+
+def _distinct(addresses) -> list[str]:
+    seen: set[str] = set()
+    result = []
+    for address in addresses:
+        address = (address or "").strip()
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            result.append(address)
+    return result
+
+
+def buyer_recipients(claim: Claim) -> list[str]:
+    """The claim's author and the organisation's active users, each address once."""
+    author = claim.author
+    first = [author.email] if author is not None and author.is_active else []
+    users = (
+        User.objects.filter(organisation=claim.organisation_id, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    return _distinct([*first, *users])
+
+
+def _buyer_audience(claim: Claim) -> _Audience:
+    # SPEC "Domain": the organisation's preferred language for everything it receives.
+    return _Audience("buyer", _language(claim.organisation.language), buyer_recipients(claim))
+
+
+def _author_audience(claim: Claim) -> _Audience:
+    """N1 reminders go to the draft's author; a partner's draft (no author) to its organisation."""
+    author = claim.author
+    if author is not None and author.is_active and author.email:
+        return _Audience("buyer", _language(claim.organisation.language), [author.email])
+    return _buyer_audience(claim)
+
+
+def staff_recipients() -> list[User]:
+    """CPRO's sales staff (the group); every active staff user when the group has nobody."""
+    staff = User.objects.filter(is_active=True, is_staff=True).exclude(email="")
+    members = staff.filter(groups__name=SALES_STAFF_GROUP).distinct()
+    return list((members if members.exists() else staff).order_by("pk"))
+
+
+def _staff_audiences() -> list[_Audience]:
+    by_language: dict[str, list[str]] = defaultdict(list)
+    for user in staff_recipients():
+        by_language[_language(user.language)].append(user.email)
+    return [
+        _Audience(f"staff-{lang}", lang, _distinct(to)) for lang, to in sorted(by_language.items())
+    ]
+
+
+# --- Context ----------------------------------------------------------------------------------
+
+
+def _claim_context(claim: Claim, lang: str) -> dict[str, Any]:
+    support = SupportContact.current()
+    try:
+        admin_url = settings.SITE_URL + reverse("admin:claims_claim_change", args=[claim.pk])
+    except NoReverseMatch:
+        admin_url = settings.SITE_URL + "/admin/"
+    return {
+        "claim": claim,
+        "rma_number": claim.rma_number,
+        "organisation": claim.organisation,
+        "reference": claim.buyer_reference,
+        "status": claim.status,
+        "awaiting_authorization": claim.status in AWAITING_AUTHORIZATION,
+        "awaiting_inspection": claim.status in AWAITING_INSPECTION,
+        "hold_until": claim.hold_until,
+        "notice_date": _seoul(claim.notice_at),
+        "site_url": settings.SITE_URL,
+        "admin_url": admin_url,
+        "support": support,
+        "lang": lang,
+    }
+
+
+def _event_context(event: ClaimEvent, kind: str, lang: str) -> dict[str, Any]:
+    claim = event.claim
+    data = event.data or {}
+    context = _claim_context(claim, lang)
+    context.update(event=event, event_date=_seoul(event.created_at))
+    if kind in {"submitted", "return_authorized", "inspected", "closed"}:
+        items = claim.items.select_related("unit__product_model", "charge").order_by(
+            "position", "pk"
+        )
+        context["items"] = [_item_context(item, lang) for item in items]
+        context["not_authorized"] = [i for i in context["items"] if not i["return_authorized"]]
+    if kind in {"info_requested", "message"}:
+        message = Message.objects.filter(pk=data.get("message"), claim=claim).first()
+        context["message"] = message.body if message is not None else data.get("body", "")
+        if kind == "info_requested" and not context["message"]:
+            context["message"] = data.get("question", "")
+    if kind == "refused":
+        context["reason"] = (
+            data.get("refusal_reason") or data.get("reason") or claim.refusal_reason or ""
+        )
+    if kind in {"rejected", "cancelled"}:
+        context["reason"] = data.get("reason") or claim.decision_reason or ""
+    if kind == "received":
+        context["received_on"] = _seoul(claim.received_at) or context["event_date"]
+        context["differences"] = data.get("differences") or []
+    return context
+
+
+def _item_context(item: ClaimItem, lang: str) -> dict[str, Any]:
+    verdict = item.verdict or {}
+    # Items store the verdict in both languages ({"en": …, "ko": …}); older rows, one answer.
+    verdict = verdict.get(lang) or verdict.get("en") or verdict
+    charge = getattr(item, "charge", None)
+    return {
+        "serial": item.serial_number,
+        "model": item.model_code or item.unit.product_model.code,
+        "covered": item.verdict_status == "covered",
+        "final": item.verdict_final,
+        "reasons": [r.get("text", "") for r in verdict.get("reasons", []) if r.get("text")],
+        "notice_late": item.notice_late,
+        "has_mismatches": bool(item.mismatches),
+        "return_authorized": item.return_authorized,
+        "outcome": item.outcome,
+        "outcome_reason": item.outcome_reason,
+        "charge": None
+        if charge is None
+        else {"total": charge.total, "currency": charge.currency, "waived": charge.waived},
+    }
+
+
+def _seoul(moment) -> date | None:
+    return seoul_date(moment) if moment is not None else None

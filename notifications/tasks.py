@@ -1,0 +1,64 @@
+"""Celery tasks: a few lines each, loading by id and calling a service; safe to run twice.
+
+The e-mail tasks acknowledge only after they finish (``acks_late``) and go back to the queue
+when the worker dies (``reject_on_worker_lost``; on Redis, after the visibility timeout), so a
+worker killed mid-send sends on redelivery; ``SentEmail`` makes that redelivery send once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import deadlines, emails, outbox
+
+# Mail server or database unreachable (smtplib's errors are OSErrors): retry with backoff, up
+# to about a day (the wait doubles to an hour), before the failure is left in the worker log.
+RETRYABLE = (OSError, OperationalError, InterfaceError)
+EMAIL_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": RETRYABLE,
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 30,
+}
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_claim_email(event_id: int, kind: str) -> int:
+    """The ``kind`` e-mail about one claim event (see notifications.dispatch)."""
+    return emails.send_event_email(event_id=event_id, kind=kind)
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_reminder_email(reminder_id: int) -> int:
+    """The e-mail of one N1/N4 reminder (see notifications.deadlines)."""
+    return emails.send_reminder_email(reminder_id=reminder_id)
+
+
+@shared_task
+def drain_outbox() -> int:
+    """Beat, every 30 s: publish what the broker could not take at commit time."""
+    return outbox.drain()
+
+
+@shared_task
+def remind_notice_deadlines(today: str | None = None) -> dict[str, int]:
+    """Beat: N1 reminders for drafts (``today`` as YYYY-MM-DD for a catch-up run)."""
+    return deadlines.remind_notice_deadlines(today=_day(today))
+
+
+@shared_task
+def sweep_holds(today: str | None = None) -> dict[str, int]:
+    """Beat: N4 hold reminders to staff and the hold's end."""
+    return deadlines.sweep_holds(today=_day(today))
+
+
+def _day(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "warranty",
     "claims",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -170,8 +172,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
     _default_results = f"file://{VAR_DIR / 'celery' / 'results'}"
+    # The filesystem transport and result backend expect their folders to exist.
+    for _folder in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "results"):
+        _folder.mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task unacknowledged this long (its worker died) is delivered again (acks_late).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    }
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _default_results)
 CELERY_TIMEZONE = TIME_ZONE
@@ -182,10 +190,33 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # The outbox: tasks the broker could not take at commit time. Stale runs are dropped.
+    "drain-outbox": {
+        "task": "notifications.tasks.drain_outbox",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    # Deadlines (N1, N4), Seoul time: hourly in office hours, so a missed run catches up within
+    # the hour and nobody is mailed at night. Each run is idempotent.
+    "remind-notice-deadlines": {
+        "task": "notifications.tasks.remind_notice_deadlines",
+        "schedule": crontab(minute=5, hour="8-20"),
+    },
+    "sweep-holds": {
+        "task": "notifications.tasks.sweep_holds",
+        "schedule": crontab(minute=10, hour="8-20"),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rma_portal.api.IsOrganisationMember"],
+    "EXCEPTION_HANDLER": "rma_portal.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CPRO RMA Portal API",

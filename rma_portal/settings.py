@@ -169,12 +169,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
     _default_results = f"file://{VAR_DIR / 'celery' / 'results'}"
     # The filesystem transport and result backend expect their folders to exist.
-    for _folder in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "results"):
-        _folder.mkdir(parents=True, exist_ok=True)
+    for _name in ("broker", "processed", "control", "results"):
+        (VAR_DIR / "celery" / _name).mkdir(parents=True, exist_ok=True)
 else:
     # A task unacknowledged this long (its worker died) is delivered again (acks_late).
     CELERY_BROKER_TRANSPORT_OPTIONS = {

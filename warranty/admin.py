@@ -1,8 +1,12 @@
+import threading
+
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from . import selectors
 from .admin_import import ShipmentImportViews
 from .models import Component, ProductModel, Shipment, ShipmentImport, Unit, WarrantyPolicy
 
@@ -40,13 +44,67 @@ class ShipmentAdmin(ShipmentImportViews, admin.ModelAdmin):
     inlines = [UnitInline]
 
 
+_page = threading.local()
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ["serial_number", "product_model", "shipment", "unit_price", "currency"]
-    list_select_related = ["product_model", "shipment"]
+    list_display = [
+        "serial_number",
+        "product_model",
+        "shipment",
+        "buyer",
+        "warranty_today",
+        "unit_price",
+        "currency",
+    ]
+    list_select_related = [*selectors.VERDICT_RELATED, "shipment__buyer"]
     search_fields = ["=serial_number", "=shipment__pi_number", "=shipment__po_number"]
     raw_id_fields = ["shipment", "product_model"]
+    readonly_fields = ["warranty_explained"]
     show_full_result_count = False
+
+    def changelist_view(self, request, extra_context=None):
+        # One read of the policy versions per page, not one per row (admin instances are shared
+        # between threads, hence a thread-local rather than an attribute).
+        _page.policies = selectors.PolicyTable.load()
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # the rows are rendered here, while the table is set
+            return response
+        finally:
+            _page.policies = None
+
+    def _verdict(self, obj):
+        return selectors.unit_verdict(obj, policies=getattr(_page, "policies", None))
+
+    @admin.display(description=_("buyer"), ordering="shipment__buyer__code")
+    def buyer(self, obj):
+        return obj.shipment.buyer.code
+
+    @admin.display(description=_("warranty today (W1-W4)"))
+    def warranty_today(self, obj):
+        verdict = self._verdict(obj)
+        colour = "#1b6e1b" if verdict.covered else "#a00000"
+        label = _("covered") if verdict.covered else _("not covered")
+        return format_html(
+            '<span style="color:{}">{}</span> {} {} ({})',
+            colour,
+            label,
+            _("until"),
+            verdict.end_date.isoformat(),
+            ", ".join(verdict.clauses),
+        )
+
+    @admin.display(description=_("warranty today, explained"))
+    def warranty_explained(self, obj):
+        verdict = self._verdict(obj)
+        return format_html_join(
+            mark_safe("<br>"),
+            "<strong>{}</strong> {}",
+            ((r.clause, r.text_en) for r in verdict.reasons),
+        )
 
 
 @admin.register(WarrantyPolicy)

@@ -157,9 +157,7 @@ def test_return_authorization_queues_the_email_and_the_document(staff):
     emails = OutboxMessage.objects.filter(dedupe_key__startswith=f"event:{event.pk}:")
     renders = OutboxMessage.objects.filter(dedupe_key__startswith=f"document:{document.pk}:")
     assert list(emails.values_list("task_name", flat=True)) == [dispatch.SEND_CLAIM_EMAIL]
-    assert list(renders.values_list("task_name", flat=True)) == [
-        "claims.documents.render_document"
-    ]
+    assert list(renders.values_list("task_name", flat=True)) == ["claims.documents.render_document"]
 
 
 def test_cancelling_a_draft_sends_nothing():

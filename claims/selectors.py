@@ -48,7 +48,8 @@ def _by_key(queryset: QuerySet[Claim], key: int | str) -> Claim:
         raise not_found
     if isinstance(key, int):
         lookup = {"pk": key}
-    elif isinstance(key, str) and key.strip().isdigit():
+    elif isinstance(key, str) and key.strip().isascii() and key.strip().isdecimal():
+        # isascii: "³" and other Unicode digits are not ids (int() would raise).
         lookup = {"pk": int(key.strip())}
     elif isinstance(key, str) and _RMA.match(key.strip()):
         lookup = {"rma_number": key.strip().upper()}

@@ -189,7 +189,9 @@ def test_another_organisations_claim_is_not_found(claim):
             selectors.claim_of(rival, key)
 
 
-@pytest.mark.parametrize("key", ["", "abc", "RMA-2026", "-1", "0", "99999999999999999999", None])
+@pytest.mark.parametrize(
+    "key", ["", "abc", "RMA-2026", "-1", "0", "99999999999999999999", "³", "١٢", None]
+)
 def test_malformed_claim_keys_are_not_found(claim, org, key):
     with pytest.raises(NotFound):
         selectors.claim_of(org, key)

@@ -44,8 +44,10 @@ def after_event(event: ClaimEvent) -> None:
     # Imported here: claims.documents imports claims.workflow, which imports this module.
     # Requesting a document queues its rendering through the outbox (claims.documents._schedule).
     from claims.documents import documents_for_event
+    from partner_api.webhooks import enqueue_for_event
 
     documents_for_event(event)
+    enqueue_for_event(event)  # partners' signed webhooks, also through the outbox
 
 
 def email_kinds(event: ClaimEvent) -> list[str]:

@@ -1,17 +1,55 @@
-"""One error body for every API failure: ``{"errors": {field: [messages]}}`` (STYLE 5)."""
+"""One error body for every API failure: ``{"errors": {field: [messages]}}`` (STYLE 5).
 
+Nested fields are named with dots, as the services name them: ``items.0.serial_number``.
+"""
+
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from rma_portal.exceptions import DomainError, ValidationFailed
 
+NON_FIELD = "non_field_errors"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error body in the OpenAPI schema: field (dotted when nested) → messages."""
+
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+STATUS_BY_CODE = {
+    "not_found": 404,
+    "forbidden": 403,
+    "conflict": 409,
+    "invalid_state": 409,
+    "unprocessable": 422,
+}
+
+
+def _flatten(detail, prefix: str, out: dict) -> None:
+    """Serializer errors, nested in dicts (fields) and lists (items), as dotted field keys."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == NON_FIELD and prefix:
+                _flatten(value, prefix, out)  # "items": "This list may not be empty."
+            else:
+                _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(detail, list) and any(isinstance(value, dict | list) for value in detail):
+        for index, value in enumerate(detail):
+            if value:  # the items without errors are empty
+                _flatten(value, f"{prefix}.{index}" if prefix else str(index), out)
+    else:
+        messages = detail if isinstance(detail, list) else [detail]
+        out.setdefault(prefix or NON_FIELD, []).extend(messages)
+
 
 def _errors_from_detail(detail) -> dict:
-    if isinstance(detail, dict):
-        return {key: value if isinstance(value, list) else [value] for key, value in detail.items()}
-    if isinstance(detail, list):
-        return {"non_field_errors": detail}
-    return {"detail": [detail]}
+    if not isinstance(detail, dict | list):
+        return {"detail": [detail]}
+    out: dict = {}
+    _flatten(detail, "", out)
+    return out
 
 
 def exception_handler(exc, context):
@@ -19,10 +57,8 @@ def exception_handler(exc, context):
     if isinstance(exc, ValidationFailed):
         return Response({"errors": exc.errors}, status=400)
     if isinstance(exc, DomainError):
-        status = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid_state": 409}.get(
-            exc.code, 400
-        )
-        field = exc.field or ("detail" if status == 404 else "non_field_errors")
+        status = STATUS_BY_CODE.get(exc.code, 400)
+        field = exc.field or ("detail" if status == 404 else NON_FIELD)
         return Response({"errors": {field: [exc.message]}}, status=status)
     response = drf_exception_handler(exc, context)
     if response is not None:

@@ -1,9 +1,10 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rma_portal.api import IsOrganisationMember, caller_organisation
+from rma_portal.api_errors import ErrorSerializer
 
 from . import rules, selectors
 
@@ -54,9 +55,40 @@ class UnitWarrantyApi(APIView):
     permission_classes = [IsOrganisationMember]
 
     @extend_schema(
+        tags=["units"],
         parameters=[WarrantyQuerySerializer],
-        responses={200: WarrantyAnswerSerializer},
+        responses={
+            200: WarrantyAnswerSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="A malformed or impossible query."),
+            401: OpenApiResponse(ErrorSerializer, description="No, a wrong or a revoked key."),
+            403: OpenApiResponse(ErrorSerializer, description="Not a buyer or partner."),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown, or not your unit."),
+            429: OpenApiResponse(ErrorSerializer, description="Too many requests; Retry-After."),
+        },
         summary="Warranty verdict of one of your units (W1-W5, N1)",
+        examples=[
+            OpenApiExample(
+                "Covered",
+                value={
+                    "serial": "SN00012345",
+                    "model": "PTZ-200",
+                    "status": "covered",
+                    "preliminary": True,
+                    "start_date": "2026-05-11",
+                    "start_basis": "delivery",
+                    "period_months": 24,
+                    "period_clause": "W1",
+                    "end_date": "2028-05-11",
+                    "defect_date": None,
+                    "notice_date": None,
+                    "notice_deadline": None,
+                    "policy_version": "CPRO-LW-1",
+                    "clauses": ["W1"],
+                    "reasons": [{"clause": "W1", "text": "Covered for 24 months from delivery."}],
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, serial):
         query = WarrantyQuerySerializer(data=request.query_params)

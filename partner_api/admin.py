@@ -1,0 +1,99 @@
+"""Webhooks in the admin: endpoints set up and re-enabled by staff, the delivery log read-only."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from . import webhooks
+from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["organisation", "url", "description", "events"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = [
+        "url",
+        "organisation",
+        "active",
+        "consecutive_failures",
+        "disabled_at",
+        "created_at",
+    ]
+    list_filter = ["active"]
+    list_select_related = ["organisation"]
+    search_fields = ["url", "organisation__code", "organisation__name"]
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["secret", "active", "consecutive_failures", "disabled_at", "created_at"]
+    actions = ["reenable", "disable"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The secret exists once the endpoint is saved; staff pass it on to the partner.
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        fields = ["organisation", "url", "description", "events"]
+        return fields + self.readonly_fields if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            messages.info(
+                request,
+                format_html(
+                    "Give the partner this signing secret (it verifies X-CPRO-Signature): "
+                    "<code>{}</code>",
+                    obj.secret,
+                ),
+            )
+
+    @admin.action(description="Re-enable the selected endpoints", permissions=["change"])
+    def reenable(self, request, queryset):
+        for endpoint in queryset:
+            webhooks.reenable_endpoint(endpoint=endpoint)
+        self.message_user(request, f"{queryset.count()} endpoint(s) enabled.", messages.SUCCESS)
+
+    @admin.action(description="Disable the selected endpoints", permissions=["change"])
+    def disable(self, request, queryset):
+        for endpoint in queryset:
+            webhooks.disable_endpoint(endpoint=endpoint)
+        self.message_user(request, f"{queryset.count()} endpoint(s) disabled.", messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: what was sent where, how often, and what the receiver answered."""
+
+    list_display = [
+        "created_at",
+        "event",
+        "endpoint",
+        "claim",
+        "status",
+        "attempts",
+        "response_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event", "endpoint__organisation"]
+    list_select_related = ["endpoint__organisation", "claim"]
+    search_fields = ["uuid", "claim__rma_number", "endpoint__url"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,258 @@
+"""What the partner API reads and writes (SPEC "Operations interface").
+
+Input serializers check shapes and types only (a string where a string belongs, a real date);
+the rules (whose serial, which dates, N3 on submission) stay in claims.services, which answer
+with the same ``{"errors": {"items.0.serial_number": [...]}}`` body. Output serializers render
+what the selectors loaded and document it in the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.models import (
+    Attachment,
+    Claim,
+    ClaimItem,
+    ClaimStatus,
+    DefectKind,
+    DocumentKind,
+    DocumentStatus,
+    Message,
+    Outcome,
+)
+from claims.services import MAX_TEXT
+from warranty.apis import ReasonSerializer
+
+from . import webhooks
+
+SHORT = 64  # serial, model, PO and PI columns
+MAX_ITEMS = 200
+
+
+# --- Input ---------------------------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """Text that must be sent as a JSON string: 42 where a serial belongs is a client's bug."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ClaimItemInputSerializer(serializers.Serializer):
+    """One unit of a claim, the N3 fields as the buyer gives them (blank allowed in a draft)."""
+
+    serial_number = StrictCharField(max_length=SHORT)
+    model_code = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
+    shipment_date = serializers.DateField(required=False, allow_null=True)
+    po_number = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
+    pi_number = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
+    defect_kind = serializers.ChoiceField(choices=DefectKind.choices)
+    defect_date = serializers.DateField(help_text="Date of receipt (manifest) or discovery.")
+    defect_details = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    component = StrictCharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text='A component name of the model, or "unknown".',
+    )
+    reason = StrictCharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A defect reason code.",
+    )
+
+
+class ClaimCreateSerializer(serializers.Serializer):
+    items = ClaimItemInputSerializer(many=True, allow_empty=False, max_length=MAX_ITEMS)
+    buyer_reference = StrictCharField(max_length=100, required=False, allow_blank=True)
+
+
+class ClaimUpdateSerializer(serializers.Serializer):
+    """A draft's changes: ``items`` replaces all items; either field may be left out."""
+
+    items = ClaimItemInputSerializer(
+        many=True, allow_empty=False, max_length=MAX_ITEMS, required=False
+    )
+    buyer_reference = StrictCharField(max_length=100, required=False, allow_blank=True)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+
+class ShipmentSerializer(serializers.Serializer):
+    carrier = StrictCharField(max_length=100)
+    tracking_number = StrictCharField(max_length=100)
+
+
+class MessageInputSerializer(serializers.Serializer):
+    body = StrictCharField(max_length=MAX_TEXT)
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, GIF, WEBP, PDF or MP4, judged by content.")
+    item = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The id of one of the claim's items; leave out for the whole claim.",
+    )
+
+
+class ClaimListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
+    updated_since = serializers.DateTimeField(
+        required=False,
+        help_text="ISO 8601; only claims changed at or after this time (without a zone: Seoul).",
+    )
+
+
+# --- Output --------------------------------------------------------------------------------
+
+
+class VerdictSerializer(serializers.Serializer):
+    """The warranty answer of `GET /units/{serial}/warranty/`, without serial and model."""
+
+    status = serializers.ChoiceField(choices=["covered", "not_covered"])
+    preliminary = serializers.BooleanField()
+    start_date = serializers.DateField()
+    start_basis = serializers.ChoiceField(choices=["delivery", "shipment"])
+    period_months = serializers.IntegerField()
+    period_clause = serializers.CharField()
+    end_date = serializers.DateField()
+    defect_date = serializers.DateField(allow_null=True)
+    notice_date = serializers.DateField(allow_null=True)
+    notice_deadline = serializers.DateField(allow_null=True)
+    policy_version = serializers.CharField()
+    clauses = serializers.ListField(child=serializers.CharField())
+    reasons = ReasonSerializer(many=True)
+
+
+class MismatchSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    given = serializers.CharField(allow_blank=True)
+    recorded = serializers.CharField(allow_blank=True)
+
+
+class ClaimItemSerializer(serializers.ModelSerializer):
+    component = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()
+    verdict = serializers.SerializerMethodField()
+    mismatches = MismatchSerializer(many=True, read_only=True)
+    outcome = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClaimItem
+        fields = [
+            "id",
+            "serial_number",
+            "model_code",
+            "shipment_date",
+            "po_number",
+            "pi_number",
+            "defect_kind",
+            "defect_date",
+            "defect_details",
+            "component",
+            "reason",
+            "verdict",
+            "verdict_final",
+            "notice_late",
+            "mismatches",
+            "return_authorized",
+            "outcome",
+        ]
+        read_only_fields = fields
+
+    def get_component(self, item: ClaimItem) -> str | None:
+        return item.component.name if item.component_id else None
+
+    def get_reason(self, item: ClaimItem) -> str | None:
+        return item.defect_reason.code if item.defect_reason_id else None
+
+    @extend_schema_field(VerdictSerializer(allow_null=True))
+    def get_verdict(self, item: ClaimItem):
+        """The verdict in the organisation's language (preliminary until inspection, N5)."""
+        verdicts = item.verdict or {}
+        return verdicts.get(self.context.get("language", "en")) or verdicts.get("en")
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=Outcome.choices, allow_null=True)  # D1, not covered
+    )
+    def get_outcome(self, item: ClaimItem):
+        return item.outcome or None
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    items = ClaimItemSerializer(many=True, read_only=True)
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "rma_number",
+            "status",
+            "buyer_reference",
+            "notice_at",
+            "hold_until",
+            "carrier",
+            "tracking_number",
+            "shipped_at",
+            "decision_reason",
+            "created_at",
+            "updated_at",
+            "items",
+        ]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author_label", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "body", "author", "from_staff", "created_at"]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    file_name = serializers.CharField(source="original_name", read_only=True)
+    item = serializers.IntegerField(source="item_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "item", "file_name", "content_type", "size", "sha256", "created_at"]
+        read_only_fields = fields
+
+
+class DocumentSerializer(serializers.Serializer):
+    """A claim's document; ``download_url`` once it is rendered (status "ready")."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    number = serializers.CharField(allow_null=True, help_text="CN/DN number; null for an RA.")
+    status = serializers.ChoiceField(choices=DocumentStatus.choices)
+    valid = serializers.BooleanField(help_text="False once voided or superseded.")
+    language = serializers.CharField()
+    verification_code = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    rendered_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.URLField(allow_null=True)
+
+    def to_representation(self, document):
+        request = self.context["request"]
+        url = request.build_absolute_uri(
+            reverse("api-claim-document-download", args=[document.claim_id, document.pk])
+        )
+        return super().to_representation(webhooks.document_data(document, download_url=url))

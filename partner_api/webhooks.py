@@ -1,0 +1,351 @@
+"""Signed webhooks for partners (SPEC "Partner API"): which claim events become which webhook
+events, the payloads (built here and nowhere else), the signature, and the delivery attempts
+with exponential backoff.
+
+``enqueue_for_event`` runs inside the act's transaction (called by notifications.dispatch): the
+delivery rows commit with the change or not at all, and the first attempt goes out through the
+outbox, so a broker outage delays a webhook instead of losing it. Retries are scheduled by the
+delivery task itself; ``requeue_overdue`` (beat) picks up any retry whose message was lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from claims.models import ClaimEvent, Document, Message
+from notifications import outbox
+
+from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "partner_api.tasks.deliver_webhook"
+SIGNATURE_HEADER = "X-CPRO-Signature"
+EVENT_HEADER = "X-CPRO-Event"
+DELIVERY_HEADER = "X-CPRO-Delivery"
+USER_AGENT = "CPRO-RMA-Webhooks/1"
+# Acts that add a message both sides see (internal notes are another kind, never sent).
+MESSAGE_KINDS = frozenset({"post_message", "request_info", "answer_info"})
+# A delivery task may arrive a little before its time (clock skew between processes).
+EARLY_TOLERANCE = timedelta(seconds=1)
+# A retry this late has lost its message (worker or broker restarted): publish it again.
+OVERDUE_AFTER = timedelta(minutes=2)
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt: base·2ⁿ, capped."""
+    base = float(_setting("RMA_WEBHOOK_RETRY_BASE_DELAY", 1.0))
+    cap = float(_setting("RMA_WEBHOOK_RETRY_MAX_DELAY", 3600.0))
+    return min(base * 2**attempts, cap)
+
+
+# --- Events and payloads -------------------------------------------------------------------
+
+
+def webhook_events(event: ClaimEvent) -> list[str]:
+    """The webhook events a claim event makes: a submission is both ``claim.submitted`` and a
+    status change; a document rendered is ``document.ready``; a visible message is
+    ``message.created``. Events off the buyer's timeline make none."""
+    if not event.public:
+        return []
+    names = []
+    if event.kind == "submit":
+        names.append(WebhookEvent.CLAIM_SUBMITTED)
+    if event.from_status and event.to_status and event.from_status != event.to_status:
+        names.append(WebhookEvent.CLAIM_STATUS_CHANGED)
+    if event.kind == "document_issued":
+        names.append(WebhookEvent.DOCUMENT_READY)
+    if event.kind in MESSAGE_KINDS and (event.data or {}).get("message"):
+        names.append(WebhookEvent.MESSAGE_CREATED)
+    return [str(name) for name in names]
+
+
+def api_url(name: str, *args: Any) -> str:
+    """An absolute URL of the partner API, for payloads (they leave without a request)."""
+    return settings.SITE_URL + reverse(name, args=args)
+
+
+def claim_reference(claim) -> dict[str, Any]:
+    return {
+        "id": claim.pk,
+        "rma_number": claim.rma_number,
+        "status": claim.status,
+        "hold_until": claim.hold_until,
+        "updated_at": claim.updated_at,
+        "url": api_url("api-claim-detail", claim.pk),
+    }
+
+
+def document_data(document: Document, *, download_url: str | None) -> dict[str, Any]:
+    """A document as the API and the webhooks show it."""
+    return {
+        "id": document.pk,
+        "kind": document.kind,
+        "number": document.number or None,
+        "status": document.status,
+        "valid": document.valid,
+        "language": document.language,
+        "verification_code": document.display_code,
+        "created_at": document.created_at,
+        "rendered_at": document.rendered_at,
+        "download_url": download_url if document.is_ready else None,
+    }
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    """A thread message as the API and the webhooks show it."""
+    return {
+        "id": message.pk,
+        "body": message.body,
+        "author": message.author_label,
+        "from_staff": message.from_staff,
+        "created_at": message.created_at,
+    }
+
+
+def payload_for(event: ClaimEvent, name: str) -> dict[str, Any]:
+    """The JSON body of webhook event ``name`` caused by ``event``: the one place payloads are
+    built. Plain JSON values only (dates as ISO strings), stored as sent."""
+    claim = event.claim
+    data: dict[str, Any] = {"claim": claim_reference(claim)}
+    if name in (WebhookEvent.CLAIM_SUBMITTED, WebhookEvent.CLAIM_STATUS_CHANGED):
+        data.update(from_status=event.from_status, to_status=event.to_status)
+    if name == WebhookEvent.CLAIM_SUBMITTED:
+        data.update(notice_at=claim.notice_at)
+    if name == WebhookEvent.MESSAGE_CREATED:
+        message = Message.objects.get(pk=event.data["message"], claim=claim, internal=False)
+        data["message"] = message_data(message)
+    if name == WebhookEvent.DOCUMENT_READY:
+        document = Document.objects.select_related("credit_note", "debit_note").get(
+            pk=event.data["document_id"], claim=claim
+        )
+        data["document"] = document_data(
+            document, download_url=api_url("api-claim-document-download", claim.pk, document.pk)
+        )
+    payload = {
+        "id": f"evt_{event.pk}_{name.replace('.', '_')}",
+        "type": name,
+        "created_at": event.created_at,
+        "data": data,
+    }
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+
+
+def enqueue_for_event(event: ClaimEvent) -> list[WebhookDelivery]:
+    """Create the deliveries ``event`` calls for and queue their first attempt (outbox, after
+    commit). Runs in the act's transaction; an event seen twice makes no second delivery."""
+    names = webhook_events(event)
+    if not names:
+        return []
+    endpoints = list(
+        WebhookEndpoint.objects.filter(organisation_id=event.claim.organisation_id, active=True)
+    )
+    created = []
+    for name in names:
+        subscribed = [endpoint for endpoint in endpoints if endpoint.subscribes_to(name)]
+        if not subscribed:
+            continue
+        payload = payload_for(event, name)
+        for endpoint in subscribed:
+            delivery, is_new = WebhookDelivery.objects.get_or_create(
+                endpoint=endpoint,
+                source_event=event,
+                event=name,
+                defaults={"claim_id": event.claim_id, "payload": payload},
+            )
+            if is_new:
+                outbox.enqueue(
+                    DELIVER_TASK, args=[delivery.pk], dedupe_key=f"webhook:{delivery.pk}"
+                )
+                created.append(delivery)
+    return created
+
+
+# --- Signing -------------------------------------------------------------------------------
+
+
+def body_bytes(payload: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed): compact JSON, keys sorted."""
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``X-CPRO-Signature``: ``t=<unix ts>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bool:
+    """What a receiver does (docs/api.md): the HMAC matches and the timestamp is recent."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(time.time() - timestamp) > tolerance:
+        return False
+    expected = signature(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+# --- Delivery ------------------------------------------------------------------------------
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed delivery: the endpoint's URL is what staff configured."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """POST the body; (HTTP status, error text). Any 2xx is success; nothing else is."""
+    timeout = float(_setting("RMA_WEBHOOK_TIMEOUT", 10))
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code, f"HTTP {exc.code} {exc.reason}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, f"{type(exc).__name__}: {reason}"[:1000]
+
+
+def deliver(delivery_id: int, *, now: datetime | None = None) -> float | None:
+    """Make one attempt at a due delivery; returns seconds until its retry, or None when there
+    is nothing more to schedule (delivered, given up, not due, or another worker has it).
+
+    The delivery row stays locked during the attempt, so a duplicated task never sends twice at
+    once. After ``RMA_WEBHOOK_MAX_ATTEMPTS`` failed attempts the delivery is given up; after
+    ``RMA_WEBHOOK_DISABLE_AFTER`` deliveries in a row given up, the endpoint is disabled until
+    staff re-enable it. Any 2xx answer delivers, and resets the endpoint's failure count.
+    """
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint")
+            .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return None
+        now = now or timezone.now()
+        if delivery.next_attempt_at > now + EARLY_TOLERANCE:
+            return None  # a duplicate or early message: the scheduled one will come
+        endpoint = delivery.endpoint
+        if not endpoint.active:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.error = "Not sent: the endpoint is disabled."
+            delivery.save(update_fields=["status", "error"])
+            return None
+
+        body = body_bytes(delivery.payload)
+        timestamp = int(time.time())
+        code, error = _post(
+            endpoint.url,
+            body,
+            {
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                EVENT_HEADER: delivery.event,
+                DELIVERY_HEADER: str(delivery.uuid),
+                SIGNATURE_HEADER: signature(endpoint.secret, timestamp, body),
+            },
+        )
+        delivery.attempts += 1
+        delivery.response_code = code
+        delivery.last_attempt_at = timezone.now()
+        retry_in = None
+        if code is not None and 200 <= code < 300:
+            delivery.status = DeliveryStatus.SUCCEEDED
+            delivery.delivered_at = delivery.last_attempt_at
+            delivery.error = ""
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        elif delivery.attempts >= int(_setting("RMA_WEBHOOK_MAX_ATTEMPTS", 16)):
+            delivery.status = DeliveryStatus.FAILED
+            delivery.error = error
+            _count_failed_delivery(endpoint)
+        else:
+            retry_in = retry_delay(delivery.attempts)
+            delivery.error = error
+            delivery.next_attempt_at = delivery.last_attempt_at + timedelta(seconds=retry_in)
+        delivery.save()
+    if retry_in is not None:
+        logger.info(
+            "Webhook delivery %s failed (%s); retry in %.1f s", delivery_id, error, retry_in
+        )
+    return retry_in
+
+
+def _count_failed_delivery(endpoint: WebhookEndpoint) -> None:
+    limit = int(_setting("RMA_WEBHOOK_DISABLE_AFTER", 8))
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    disabled = WebhookEndpoint.objects.filter(
+        pk=endpoint.pk, active=True, consecutive_failures__gte=limit
+    ).update(active=False, disabled_at=timezone.now())
+    if disabled:
+        logger.warning("Webhook endpoint %s disabled after %d failed deliveries", endpoint, limit)
+
+
+def requeue_overdue(*, now: datetime | None = None) -> int:
+    """Queue again every pending delivery well past its time (its retry message was lost when
+    a worker or the broker restarted); returns how many are overdue. Idempotent: one outbox
+    entry per delivery and attempt number, however often it runs."""
+    now = now or timezone.now()
+    overdue = WebhookDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER
+    ).values_list("pk", "attempts")
+    count = 0
+    with transaction.atomic():
+        for pk, attempts in overdue:
+            outbox.enqueue(DELIVER_TASK, args=[pk], dedupe_key=f"webhook:{pk}:retry:{attempts}")
+            count += 1
+    return count
+
+
+# --- Endpoints (staff, in the admin) -------------------------------------------------------
+
+
+def reenable_endpoint(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Staff turn a disabled endpoint back on, its failure count cleared. Deliveries given up
+    meanwhile stay in the log as failed; new events are delivered again."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        active=True, disabled_at=None, consecutive_failures=0
+    )
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+def disable_endpoint(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Staff stop sending to an endpoint (its pending deliveries are not sent)."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).update(
+        active=False, disabled_at=timezone.now()
+    )
+    endpoint.refresh_from_db()
+    return endpoint

@@ -1,0 +1,117 @@
+"""Staff's side of the partner API in the admin: API keys (created through the service, shown
+once, revocable, hash never shown), webhook endpoints (secret, re-enable) and the delivery log."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from accounts.models import ApiKey
+from accounts.services import authenticate_api_key, create_api_key
+from partner_api.models import WebhookDelivery, WebhookEndpoint
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_sales_staff_have_the_partner_api_permissions(staff):
+    codenames = set(Permission.objects.filter(group__user=staff).values_list("codename", flat=True))
+
+    assert {
+        "add_apikey",
+        "change_apikey",
+        "view_webhookendpoint",
+        "add_webhookendpoint",
+        "change_webhookendpoint",
+        "view_webhookdelivery",
+    } <= codenames
+    assert "change_webhookdelivery" not in codenames
+    assert "delete_webhookdelivery" not in codenames
+
+
+def test_adding_a_key_shows_the_raw_key_once_and_stores_only_its_hash(admin_client, org):
+    response = admin_client.post(
+        "/admin/accounts/apikey/add/", {"organisation": org.pk, "label": "ERP"}, follow=True
+    )
+
+    assert response.status_code == 200
+    key = ApiKey.objects.get()
+    page = response.content.decode()
+    [raw] = re.findall(r"<code>(rma_[^<]+)</code>", page)
+    assert authenticate_api_key(raw) == key
+    assert (key.label, key.organisation) == ("ERP", org)
+    assert key.key_hash not in page
+
+    change_page = admin_client.get(f"/admin/accounts/apikey/{key.pk}/change/").content.decode()
+    assert raw not in change_page and key.key_hash not in change_page
+    assert key.prefix in change_page
+
+
+def test_the_revoke_action_revokes_the_selected_keys(admin_client, org):
+    key, raw = create_api_key(organisation=org)
+
+    admin_client.post(
+        "/admin/accounts/apikey/",
+        {"action": "revoke", "_selected_action": [key.pk]},
+        follow=True,
+    )
+
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    assert authenticate_api_key(raw) is None
+
+
+def test_an_endpoint_added_in_the_admin_gets_a_secret_shown_to_staff(admin_client, org):
+    response = admin_client.post(
+        "/admin/partner_api/webhookendpoint/add/",
+        {
+            "organisation": org.pk,
+            "url": "https://erp.acme.example/hooks/cpro",
+            "events": ["claim.submitted", "document.ready"],
+        },
+        follow=True,
+    )
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.events == ["claim.submitted", "document.ready"]
+    assert endpoint.secret.startswith("whsec_")
+    assert endpoint.secret in response.content.decode()
+    change = admin_client.get(f"/admin/partner_api/webhookendpoint/{endpoint.pk}/change/")
+    assert endpoint.secret in change.content.decode()
+
+
+def test_the_re_enable_action(admin_client, org):
+    endpoint = WebhookEndpoint.objects.create(
+        organisation=org, url="https://x.example/h", active=False, consecutive_failures=8
+    )
+
+    admin_client.post(
+        "/admin/partner_api/webhookendpoint/",
+        {"action": "reenable", "_selected_action": [endpoint.pk]},
+    )
+
+    endpoint.refresh_from_db()
+    assert (endpoint.active, endpoint.consecutive_failures, endpoint.disabled_at) == (True, 0, None)
+
+
+def test_the_delivery_log_is_read_only(admin_client, org):
+    endpoint = WebhookEndpoint.objects.create(organisation=org, url="https://x.example/h")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="claim.submitted", payload={"type": "claim.submitted"}
+    )
+
+    listing = admin_client.get("/admin/partner_api/webhookdelivery/")
+    detail = admin_client.get(f"/admin/partner_api/webhookdelivery/{delivery.pk}/change/")
+    edit = admin_client.post(
+        f"/admin/partner_api/webhookdelivery/{delivery.pk}/change/", {"status": "succeeded"}
+    )
+
+    assert listing.status_code == detail.status_code == 200
+    assert "claim.submitted" in listing.content.decode()
+    assert edit.status_code == 403
+    assert admin_client.get("/admin/partner_api/webhookdelivery/add/").status_code == 403

@@ -6,13 +6,24 @@ none of them saves an Organisation, a User or an ApiKey on its own.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey, Language, Organisation, User
-from rma_portal.exceptions import DomainError
+from rma_portal.exceptions import DomainError, Forbidden
 
 # A busy partner authenticates many times a second; one write a minute is enough to show use.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -187,4 +198,164 @@ def ensure_user(
         user.save()
     if group is not None and not user.groups.filter(pk=group.pk).exists():
         user.groups.add(group)
+    return user
+
+
+# --- Invitations (SPEC "Who uses it": buyers sign in to the portal) ---------------------------
+
+INVITATION_DAYS = 7
+
+
+class InvitationTokenGenerator(PasswordResetTokenGenerator):
+    """A one-use link to set a first password.
+
+    The token covers the user's password hash (unusable until accepted) and last login, so it
+    stops working once used; it expires after ``RMA_INVITATION_DAYS`` (default 7) days, not the
+    password-reset timeout.
+    """
+
+    key_salt = "accounts.services.InvitationTokenGenerator"
+
+    def check_token(self, user, token) -> bool:
+        if not (user and token) or not isinstance(token, str):
+            return False
+        try:
+            ts_b36, _hash = token.split("-")
+            timestamp = base36_to_int(ts_b36)
+        except ValueError:
+            return False
+        if not any(
+            constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token)
+            for secret in [self.secret, *self.secret_fallbacks]
+        ):
+            return False
+        days = getattr(settings, "RMA_INVITATION_DAYS", INVITATION_DAYS)
+        return self._num_seconds(self._now()) - timestamp <= days * 24 * 3600
+
+
+invitation_tokens = InvitationTokenGenerator()
+
+
+def invitation_link(user: User) -> str:
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse(
+        "portal:accept_invitation",
+        kwargs={"uidb64": uidb64, "token": invitation_tokens.make_token(user)},
+    )
+    return settings.SITE_URL + path
+
+
+def _username_for(email: str) -> str:
+    base = email[:150]
+    username, n = base, 1
+    while User.objects.filter(username__iexact=username).exists():
+        n += 1
+        suffix = f"-{n}"
+        username = base[: 150 - len(suffix)] + suffix
+    return username
+
+
+@transaction.atomic
+def invite_user(*, organisation: Organisation, email: str, invited_by: User) -> User:
+    """CPRO staff invite a buyer of ``organisation`` by e-mail: the user is created without a
+    password and gets a link, valid for 7 days and once, to set one (then they sign in).
+
+    Inviting the same address again, before it is accepted, sends a new link. An address that
+    already has an account, or belongs to another organisation or to staff, is refused. The
+    e-mail is in the organisation's language; if it cannot be sent nothing is created.
+    """
+    if invited_by is None or not invited_by.is_staff:
+        raise Forbidden(_("Only CPRO staff may invite users."))
+    if organisation is None or organisation.pk is None:
+        raise DomainError(_("Choose the organisation to invite the user to."), field="organisation")
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(_("Enter a valid e-mail address."), field="email") from None
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    if user is not None:
+        if user.organisation_id != organisation.pk or user.is_staff:
+            raise DomainError(
+                _("A user with this e-mail address already exists elsewhere."), field="email"
+            )
+        if user.has_usable_password():
+            raise DomainError(
+                _("%(email)s already has an account; they can reset their password.")
+                % {"email": email},
+                field="email",
+            )
+        if not user.is_active:
+            raise DomainError(_("This user's account is deactivated."), field="email")
+    else:
+        user = User(
+            username=_username_for(email.lower()),
+            email=email,
+            organisation=organisation,
+            is_active=True,
+        )
+        user.set_unusable_password()
+        try:
+            user.full_clean()
+        except ValidationError as exc:
+            raise _domain_error(exc) from exc
+        user.save()
+    _send_invitation(user, organisation, invited_by)
+    return user
+
+
+def _send_invitation(user: User, organisation: Organisation, invited_by: User) -> None:
+    context = {
+        "user": user,
+        "organisation": organisation,
+        "link": invitation_link(user),
+        "days": getattr(settings, "RMA_INVITATION_DAYS", INVITATION_DAYS),
+        "site_url": settings.SITE_URL,
+    }
+    with translation.override(user.preferred_language):
+        subject = render_to_string("accounts/invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/invitation_email.txt", context)
+    EmailMessage(subject=" ".join(subject.split()), body=body, to=[user.email]).send()
+
+
+def invited_user(uidb64: str, token: str) -> User | None:
+    """The user an invitation link names while it is valid: unexpired and not yet used."""
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or user.has_usable_password():
+        return None
+    return user if invitation_tokens.check_token(user, token) else None
+
+
+@transaction.atomic
+def accept_invitation(*, user: User, token: str, password: str) -> User:
+    """Set the invited user's first password; the link cannot be used again afterwards."""
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if (
+        locked is None
+        or not locked.is_active
+        or locked.has_usable_password()
+        or not invitation_tokens.check_token(locked, token)
+    ):
+        raise DomainError(
+            _("This invitation link has expired or was already used."), code="invalid_invitation"
+        )
+    try:
+        validate_password(password, locked)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from exc
+    locked.set_password(password)
+    locked.save(update_fields=["password"])
+    return locked
+
+
+def set_user_language(*, user: User, language: str) -> User:
+    """The user's own portal language (blank: their organisation's)."""
+    language = _check_language(language, allow_blank=True)
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
     return user

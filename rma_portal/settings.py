@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "warranty",
     "claims",
     "notifications",
+    "partner_api",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in buyer gets their own (or their organisation's) language
+    # unless the language cookie says otherwise.
+    "portal.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -82,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "portal.context_processors.support_contact",
             ],
         },
     },
@@ -142,6 +148,17 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Cache (API throttling counts): per process by default; CACHE_URL=redis://… shares it.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Console mail by default; SMTP when EMAIL_HOST is set (Django 6.1 MAILERS).
 if os.environ.get("EMAIL_HOST"):
     MAILERS = {
@@ -153,6 +170,8 @@ if os.environ.get("EMAIL_HOST"):
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": env_bool("EMAIL_USE_TLS", True),
+                # A hung mail server must not hold a worker (and its transaction) forever.
+                "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
             },
         }
     }
@@ -208,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.sweep_holds",
         "schedule": crontab(minute=10, hour="8-20"),
     },
+    # Partner API: idempotency keys older than 24 h, webhook retries whose message was lost.
+    "partner-api-sweep": {"task": "partner_api.tasks.sweep", "schedule": 300.0},
 }
 
 REST_FRAMEWORK = {
@@ -218,6 +239,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rma_portal.api.IsOrganisationMember"],
     "EXCEPTION_HANDLER": "rma_portal.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["partner_api.throttling.ApiKeyRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CPRO RMA Portal API",
@@ -225,7 +247,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "Claims (RMAs) of your organisation under CPRO's Limited Warranty. "
+    "Authenticate with `Authorization: Api-Key <key>`. See docs/api.md for idempotency, "
+    "pagination, errors and signed webhooks.",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "DocumentStatusEnum": "claims.models.DocumentStatus",
+        "VerdictStatusEnum": ["covered", "not_covered"],
+    },
 }
+
+# Partner API (SPEC "Partner API"): requests per key, webhook retries (base·2ⁿ s, capped) and
+# when an endpoint failing delivery after delivery is switched off until staff re-enable it.
+RMA_API_RATE = os.environ.get("RMA_API_RATE", "600/min")
+RMA_IDEMPOTENCY_TTL_HOURS = 24
+RMA_WEBHOOK_RETRY_BASE_DELAY = float(os.environ.get("RMA_WEBHOOK_RETRY_BASE_DELAY", "1"))
+RMA_WEBHOOK_RETRY_MAX_DELAY = 3600
+RMA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("RMA_WEBHOOK_MAX_ATTEMPTS", "16"))
+RMA_WEBHOOK_DISABLE_AFTER = int(os.environ.get("RMA_WEBHOOK_DISABLE_AFTER", "8"))
+RMA_WEBHOOK_TIMEOUT = 10
 
 LOGGING = {
     "version": 1,

@@ -655,6 +655,7 @@ def issue_credit_note(*, actor: Actor, item: ClaimItem | int) -> CreditNote:
             issued_by=actor.user,
         )
         step.data.update(
+            credit_note_id=note.pk,  # claims.documents renders its PDF from this (D1)
             number=note.number,
             serial=locked.serial_number,
             amount=str(note.amount),
@@ -761,6 +762,7 @@ def issue_debit_note(*, actor: Actor, claim: Claim) -> DebitNote:
         )
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(debit_note=note)
         step.data.update(
+            debit_note_id=note.pk,  # claims.documents renders its PDF from this (D2)
             number=note.number,
             total=str(note.total),
             currency=note.currency,

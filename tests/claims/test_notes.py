@@ -77,6 +77,7 @@ def test_d1_a_credit_note_is_for_the_units_invoiced_amount_and_currency(staff):
     assert (note.item, note.claim, note.issued_by) == (item, item.claim, staff.user)
     event = item.claim.events.get(kind="issue_credit_note")
     assert event.data == {
+        "credit_note_id": note.pk,
         "number": note.number,
         "serial": item.serial_number,
         "amount": "1234.50",
@@ -162,6 +163,7 @@ def test_d2_a_debit_note_bills_every_unwaived_charge_of_the_claim(staff):
     assert Charge.objects.get(item=waived).debit_note is None
     event = claim.events.get(kind="issue_debit_note")
     assert event.data == {
+        "debit_note_id": note.pk,
         "number": note.number,
         "total": "115.25",
         "currency": "USD",

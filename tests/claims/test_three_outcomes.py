@@ -1,6 +1,5 @@
 """One claim, three outcomes: repair, credit note (D1), not covered with D2 charges; closed."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -10,30 +9,14 @@ from claims.actors import Actor
 from claims.events import verify_claim
 from claims.models import Charge, ClaimStatus, CreditNote, DebitNote
 from rma_portal.exceptions import DomainError, InvalidState
-from tests.factories import ClaimFactory, ClaimItemFactory, UserFactory
-from warranty.rules import SEOUL
+from tests.factories import submitted_claim
 
 pytestmark = pytest.mark.django_db
-
-NOTICE = datetime.datetime(2025, 12, 3, 10, 0, tzinfo=SEOUL)
-
-
-@pytest.fixture
-def staff():
-    return Actor.staff(UserFactory(username="clerk", is_staff=True, organisation=None))
 
 
 @pytest.fixture
 def claim():
-    claim = ClaimFactory(
-        status=ClaimStatus.SUBMITTED,
-        rma_number="RMA-2025-000042",
-        notice_at=NOTICE,
-        hold_until=datetime.date(2026, 1, 2),
-    )
-    for position in range(3):
-        ClaimItemFactory(claim=claim, position=position)
-    return claim
+    return submitted_claim(items=3, rma_number="RMA-2025-000042")
 
 
 def inspected(claim, staff):
@@ -108,6 +91,13 @@ def test_a_three_item_claim_goes_from_authorization_to_closed_with_three_outcome
     ]
     assert claim.event_count == len(events)
     assert verify_claim(claim) is None
+    # R1, D1 and D2 each call for their document, queued for rendering through the outbox.
+    documents = {(d.kind, d.credit_note_id, d.debit_note_id) for d in claim.documents.all()}
+    assert documents == {
+        ("return_authorization", None, None),
+        ("credit_note", credit_note.pk, None),
+        ("debit_note", None, debit_note.pk),
+    }
 
 
 def snapshot(claim):

@@ -1,6 +1,6 @@
 """`seed_demo`: the demo data `./dev up` loads covers every warranty outcome, and is idempotent."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 from types import SimpleNamespace
 
@@ -10,6 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from claims.events import verify_claim
+from claims.models import Claim, ClaimEvent, CreditNote, Document, DocumentKind
 from warranty.management.commands import seed_demo
 from warranty.models import Component, ComponentKind, ProductModel, Shipment, Unit
 
@@ -88,6 +90,7 @@ def test_the_summary_names_the_counts():
     assert "4 organisations" in output
     assert f"{len(seed_demo.SHIPMENTS)} shipments" in output
     assert "3 users" in output
+    assert "6 claims (6 new)" in output
 
 
 def test_at_least_twenty_product_models(seeded):
@@ -166,3 +169,88 @@ def test_buyers_belong_to_their_organisations(seeded):
     assert buyer_ko.check_password("demo-pass-2026")
     assert Shipment.objects.filter(buyer=buyer.organisation).exists()
     assert Shipment.objects.filter(buyer=buyer_ko.organisation).exists()
+
+
+def statuses(org_code: str) -> list[str]:
+    return sorted(
+        Claim.objects.filter(organisation__code=org_code).values_list("status", flat=True)
+    )
+
+
+def test_the_english_buyer_has_a_claim_in_every_interesting_status(seeded):
+    assert statuses("acme-vision") == sorted(
+        ["draft", "submitted", "info_requested", "return_authorized", "closed"]
+    )
+    authors = set(Claim.objects.values_list("organisation__code", "author__username"))
+    assert authors == {("acme-vision", "buyer"), ("hanbit", "buyer-ko")}
+
+
+def test_the_korean_buyer_has_a_submitted_claim(seeded):
+    assert statuses("hanbit") == ["submitted"]
+
+
+def test_the_demo_claims_went_through_the_services(seeded):
+    buyer_claims = Claim.objects.filter(organisation__code="acme-vision")
+    draft = buyer_claims.get(status="draft")
+    assert draft.rma_number is None
+    (item,) = draft.items.all()
+    # N1: the draft's notice deadline is still ahead, and close.
+    deadline = date.fromisoformat(item.verdict["en"]["notice_deadline"])
+    assert timezone.localdate() < deadline <= timezone.localdate() + timedelta(days=3)
+
+    submitted = buyer_claims.get(status="submitted")
+    assert submitted.rma_number
+    assert sorted(submitted.items.values_list("verdict_status", flat=True)) == [
+        "covered",
+        "not_covered",
+    ]
+    assert not submitted.items.filter(notice_late=True).exists()
+
+    info = buyer_claims.get(status="info_requested")
+    question = info.messages.get()
+    assert question.from_staff and question.author.username == "clerk"
+
+    authorized = buyer_claims.get(status="return_authorized")
+    assert authorized.items.filter(return_authorized=True).exists()
+    assert Document.objects.filter(
+        claim=authorized, kind=DocumentKind.RETURN_AUTHORIZATION, valid=True
+    ).exists()
+
+    closed = buyer_claims.get(status="closed")
+    assert list(closed.events.order_by("seq").values_list("kind", flat=True)) == [
+        "edit_draft",
+        "submit",
+        "authorize_return",
+        "record_shipment",
+        "receive",
+        "inspect",
+        "issue_credit_note",
+        "close",
+    ]
+    (item,) = closed.items.all()
+    assert item.outcome == "credit_note"
+    assert CreditNote.objects.filter(item=item).exists()
+
+
+def test_every_demo_defect_date_is_valid(seeded):
+    today = timezone.localdate()
+    for claim in Claim.objects.prefetch_related("items__unit__shipment"):
+        for item in claim.items.all():
+            assert item.unit.shipment.warranty_start <= item.defect_date <= today
+
+
+def test_every_demo_claim_event_log_verifies(seeded):
+    assert Claim.objects.count() == 6
+    for claim in Claim.objects.all():
+        assert verify_claim(claim) is None
+
+
+def test_running_twice_creates_no_further_claims_or_events(seeded):
+    claims = list(Claim.objects.order_by("pk").values_list("pk", "status", "event_count"))
+    events = list(ClaimEvent.objects.order_by("pk").values_list("pk", "hash"))
+
+    output = seed()
+
+    assert list(Claim.objects.order_by("pk").values_list("pk", "status", "event_count")) == claims
+    assert list(ClaimEvent.objects.order_by("pk").values_list("pk", "hash")) == events
+    assert "6 claims (0 new)" in output

@@ -8,6 +8,15 @@ Delivery dates are counted back from an anchor date, so that every warranty outc
 still running), over 24 months, and a shipment whose delivery date is unknown (start = shipment
 date). The anchor is today on the first run; later runs read it back from the demo shipments
 already stored, so the same PI never gets different dates.
+
+Claims: the first run also files demo claims for the demo buyers, through the claim services
+(``claims.services``, ``claims.returns``) exactly as the portal and the admin do, so every event
+log is genuine. One claim per interesting status: draft (notice deadline two days away),
+submitted (one covered item, one expired), info_requested, return_authorized (its Return
+Authorization document is requested by the normal trigger; the Celery worker renders it), closed
+(returned, inspected, credit note issued), and a submitted claim of the Korean buyer. Claims are
+created only while the buyer organisation has none, so later runs leave them alone. Defect dates
+are counted back from today (the services give the notice today), never before delivery.
 """
 
 import csv
@@ -25,8 +34,12 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.services import create_organisation, ensure_user
+from claims import returns, services
+from claims.actors import Actor
+from claims.models import Claim
 from rma_portal.exceptions import DomainError
 from warranty.models import ProductModel, Shipment, Unit
+from warranty.selectors import seoul_today
 
 DEMO_PASSWORD = "demo-pass-2026"
 SALES_STAFF_GROUP = "Sales staff"  # created by accounts/migrations/0002_sales_staff_group.py
@@ -444,6 +457,196 @@ def demo_anchor() -> date:
     return shipment_date + timedelta(days=by_pi[pi_number].shipped_days_ago)
 
 
+CLAIM_ORGS = ("acme-vision", "hanbit")
+
+
+class DemoClaims:
+    """Files demo claims through the services, for one buyer with the clerk reviewing."""
+
+    def __init__(self, buyer: Actor, clerk: Actor) -> None:
+        self.buyer = buyer
+        self.clerk = clerk
+        self.today = seoul_today()  # the services notify today (Seoul), so count from it too
+        self.used: set[int] = set()
+
+    def item(
+        self, pi_number: str, model_code: str, *, kind: str, days_ago: int, details: str, **extra
+    ) -> dict:
+        """One item on the next unused unit of ``model_code`` in ``pi_number``, N3 fields filled.
+
+        The defect date is ``days_ago`` days back, but never before the warranty started."""
+        unit = (
+            Unit.objects.select_related("shipment", "product_model")
+            .filter(shipment__pi_number=pi_number, product_model__code=model_code)
+            .exclude(pk__in=self.used)
+            .order_by("serial_number")
+            .first()
+        )
+        if unit is None:
+            raise CommandError(f"No demo unit of {model_code} left in {pi_number}.")
+        self.used.add(unit.pk)
+        shipment = unit.shipment
+        defect_date = max(self.today - timedelta(days=days_ago), shipment.warranty_start)
+        return {
+            "serial_number": unit.serial_number,
+            "model_code": model_code,
+            "shipment_date": shipment.shipment_date.isoformat(),
+            "po_number": shipment.po_number,
+            "pi_number": pi_number,
+            "defect_kind": kind,
+            "defect_date": defect_date.isoformat(),
+            "defect_details": details,
+            **extra,
+        }
+
+    def draft(self, items: list[dict], reference: str) -> Claim:
+        return services.create_draft(actor=self.buyer, items=items, buyer_reference=reference)
+
+    def submitted(self, items: list[dict], reference: str) -> Claim:
+        claim = self.draft(items, reference)
+        services.submit(actor=self.buyer, claim=claim)
+        return claim
+
+
+def _acme_claims(demo: DemoClaims) -> list[Claim]:
+    # Draft: a hidden defect found 6 days ago; the N1 notice deadline (8 days) is 2 days away.
+    draft = demo.draft(
+        [
+            demo.item(
+                "CP-PI-1004",
+                "IVC-5000",
+                kind="hidden",
+                days_ago=6,
+                details="Frames drop every few minutes on the GigE link; cable and switch swapped.",
+                component="GigE interface board",
+                reason="intermittent_image",
+            )
+        ],
+        "AV-QA-301",
+    )
+    # Submitted, two items: delivered days ago (covered), and delivered ~33 months ago (W1
+    # period over, not covered).
+    submitted = demo.submitted(
+        [
+            demo.item(
+                "CP-PI-1001",
+                "DC-200",
+                kind="manifest",
+                days_ago=2,
+                details="Rear channel shows no image out of the box.",
+                component="Rear camera module",
+                reason="no_image",
+            ),
+            demo.item(
+                "CP-PI-1014",
+                "IVC-5000",
+                kind="hidden",
+                days_ago=3,
+                details="Camera no longer powers on after a site power cut.",
+                reason="power",
+            ),
+        ],
+        "AV-QA-302",
+    )
+    # Information requested: the clerk asks a question in the thread.
+    info = demo.submitted(
+        [
+            demo.item(
+                "CP-PI-1008",
+                "NVR-16",
+                kind="hidden",
+                days_ago=4,
+                details="Recorder reboots every night around 02:00; logs attached on request.",
+                component="Main board",
+                reason="firmware",
+            )
+        ],
+        "AV-QA-303",
+    )
+    services.request_info(
+        actor=demo.clerk,
+        claim=info,
+        question="Which firmware version runs on the recorder? Please send its system log.",
+    )
+    # Return authorized: the Return Authorization document follows (rendered by the worker).
+    authorized = demo.submitted(
+        [
+            demo.item(
+                "CP-PI-1004",
+                "CM-AR0234",
+                kind="hidden",
+                days_ago=5,
+                details="Vertical lines across the image once the module is warm.",
+                reason="image_quality",
+            )
+        ],
+        "AV-QA-304",
+    )
+    returns.authorize_return(actor=demo.clerk, claim=authorized)
+    # Closed: returned, received (R2 checklist passed), defect confirmed, credited (D1).
+    closed = demo.submitted(
+        [
+            demo.item(
+                "CP-PI-1004",
+                "IVC-5000",
+                kind="hidden",
+                days_ago=7,
+                details="Sensor shows a cluster of dead pixels in the centre of the image.",
+                component="Sensor module",
+                reason="image_quality",
+            )
+        ],
+        "AV-QA-300",
+    )
+    returns.authorize_return(actor=demo.clerk, claim=closed)
+    returns.record_shipment(
+        actor=demo.buyer, claim=closed, carrier="DHL Express", tracking_number="1234567890"
+    )
+    returns.receive(
+        actor=demo.clerk,
+        claim=closed,
+        original_packaging=True,
+        bills_of_purchase=True,
+        rma_on_documents=True,
+    )
+    (item,) = closed.items.all()
+    returns.inspect(
+        actor=demo.clerk,
+        claim=closed,
+        results={
+            item.pk: {
+                "findings": ["confirmed_defect"],
+                "outcome": "credit_note",
+                "notes": "Dead-pixel cluster confirmed on the bench.",
+            }
+        },
+    )
+    returns.issue_credit_note(actor=demo.clerk, item=item)
+    returns.close(actor=demo.clerk, claim=closed)
+    return [draft, submitted, info, authorized, closed]
+
+
+def _hanbit_claims(demo: DemoClaims) -> list[Claim]:
+    submitted = demo.submitted(
+        [
+            demo.item(
+                "CP-PI-1002",
+                "IPC-B400",
+                kind="hidden",
+                days_ago=3,
+                details="야간에 IR LED가 켜지지 않습니다.",
+                component="IR LED board",
+                reason="no_image",
+            )
+        ],
+        "HB-AS-0091",
+    )
+    return [submitted]
+
+
+DEMO_CLAIMS = {"acme-vision": _acme_claims, "hanbit": _hanbit_claims}
+
+
 class Command(BaseCommand):
     help = "Load demo organisations, products, shipments and logins (safe to run again)."
 
@@ -461,23 +664,40 @@ class Command(BaseCommand):
                 create_buyers=False,
             )
             self._users()
+        with transaction.atomic():
+            new_claims = self._claims()
 
-        self.stdout.write(self._summary(anchor, new_orgs))
+        self.stdout.write(self._summary(anchor, new_orgs, new_claims))
 
-    def _summary(self, anchor: date, new_orgs: int) -> str:
+    def _summary(self, anchor: date, new_orgs: int, new_claims: int) -> str:
         pis = [shipment.pi_number for shipment in SHIPMENTS]
         orgs = Organisation.objects.filter(code__in=[code for code, *_ in ORGANISATIONS]).count()
         models = ProductModel.objects.filter(code__in=MODEL_INDEX).count()
         shipments = Shipment.objects.filter(pi_number__in=pis).count()
         units = Unit.objects.filter(shipment__pi_number__in=pis).count()
         users = User.objects.filter(username__in=[username for username, *_ in USERS]).count()
+        claims = Claim.objects.filter(organisation__code__in=CLAIM_ORGS).count()
         return (
             f"Demo data ready (dates counted from {anchor.isoformat()}): {orgs} organisations "
             f"({new_orgs} new), {models} product models, {shipments} shipments, {units} units, "
-            f"{users} users (password {DEMO_PASSWORD}: "
+            f"{claims} claims ({new_claims} new), {users} users (password {DEMO_PASSWORD}: "
             + ", ".join(username for username, *_ in USERS)
             + ")."
         )
+
+    def _claims(self) -> int:
+        """The demo claims, once per buyer organisation (skipped while it has any claim)."""
+        clerk = Actor.staff(User.objects.get(username="clerk"))
+        created = 0
+        for username, org_code in (("buyer", "acme-vision"), ("buyer-ko", "hanbit")):
+            if Claim.objects.filter(organisation__code=org_code).exists():
+                continue  # already seeded, or real demo use since: leave them alone
+            buyer = Actor.buyer(User.objects.get(username=username))
+            try:
+                created += len(DEMO_CLAIMS[org_code](DemoClaims(buyer, clerk)))
+            except DomainError as exc:
+                raise CommandError(f"Demo claims of {org_code}: {exc.message}") from exc
+        return created
 
     def _organisations(self) -> int:
         created = 0

@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rma_portal.settings")
 application = get_wsgi_application()
+
+from rma_portal.serving import refuse_embedded_secret_in_production  # noqa: E402
+
+refuse_embedded_secret_in_production()

@@ -75,8 +75,27 @@ def test_production_variables_pass_check_deploy_without_warnings():
     assert "no issues" in out.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    out = run_manage("check", env={"DJANGO_ALLOWED_HOSTS": "rma.cpro.example"})
+def test_without_a_secret_key_the_web_server_refuses_and_check_deploy_fails():
+    env = {"DJANGO_ALLOWED_HOSTS": "rma.cpro.example", "EMAIL_HOST": "smtp.cpro.example"}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.update(env)
+    server = subprocess.run(
+        [sys.executable, "-c", "import rma_portal.wsgi"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    deploy = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
-    assert out.returncode != 0
-    assert "DJANGO_SECRET_KEY" in out.stderr
+    assert server.returncode != 0
+    assert "DJANGO_SECRET_KEY" in server.stderr
+    assert deploy.returncode != 0
+    assert "security.W009" in deploy.stderr + deploy.stdout
+
+
+def test_one_off_commands_run_without_production_variables():
+    out = run_manage("makemigrations", "--check", "--dry-run", env={})
+
+    assert out.returncode == 0, out.stderr

@@ -14,7 +14,6 @@ status 1 if the list or the dashboard takes a second or more.
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -22,7 +21,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _scratch import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,21 +56,6 @@ STATUS_WEIGHTS = {
 }
 OPEN = {"submitted", "info_requested", "return_authorized", "shipped", "received", "inspected"}
 OUTCOMES = ["repair", "replace", "credit_note", "not_covered"]
-
-
-def scratch_database_url(database: str) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/x")
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
-            conn.execute(f'CREATE DATABASE "{database}"')
-            print(f"Created database {database}")
-    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def copy_rows(model, rows: list[dict]) -> int:
@@ -351,19 +336,12 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="write the data again")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = scratch_database_url(args.database)
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rma_portal.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django(args.database)
     from django.test import Client
     from django.urls import reverse
 
     from claims.models import Claim, ClaimItem
 
-    call_command("migrate", verbosity=0)
     have = Claim.objects.count()
     if args.rebuild or have != args.claims:
         build(args.claims)

@@ -11,12 +11,12 @@ Each run first deletes the units and shipments of earlier bench runs (PI numbers
 import argparse
 import csv
 import datetime
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from _scratch import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,21 +30,6 @@ MODELS = [
     ("BENCH-IO-4", "I/O expansion box", False, False),
 ]
 BUYERS = [f"bench-buyer-{n:02d}" for n in range(1, 21)]
-
-
-def scratch_database_url(database: str) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/x")
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
-            conn.execute(f'CREATE DATABASE "{database}"')
-            print(f"Created database {database}")
-    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def write_csv(path: Path, rows: int, shipments: int) -> None:
@@ -92,20 +77,13 @@ def main() -> None:
     parser.add_argument("--database", default="rma_bench")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = scratch_database_url(args.database)
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rma_portal.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django(args.database)
     from django.db import connection
 
     from accounts.models import Organisation
     from warranty.importing import import_shipments
     from warranty.models import ProductModel
 
-    call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM warranty_unit WHERE shipment_id IN "

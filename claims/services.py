@@ -35,12 +35,19 @@ from rma_portal.exceptions import (
 )
 from warranty import rules
 from warranty.models import Component, Unit
-from warranty.selectors import PolicyTable, component_facts, seoul_today, unit_of, unit_verdict
+from warranty.selectors import (
+    PolicyTable,
+    check_defect_date,
+    component_facts,
+    seoul_today,
+    unit_of,
+    unit_verdict,
+)
 
 from .actors import Actor
 from .models import Attachment, Claim, ClaimItem, DefectKind, DefectReason, Message
 from .numbering import next_number
-from .workflow import Step, act
+from .workflow import act
 
 HOLD_DAYS = 30  # N4: the buyer keeps the products at CPRO's disposal for 30 days
 MAX_TEXT = 10_000  # defect details, messages, reasons: generous, but bounded
@@ -212,7 +219,7 @@ def _clean_item(
         errors.add(p + "defect_date", _("Enter the date of receipt or discovery of the defect."))
     if unit is not None and defect_date is not None:
         try:
-            _check_defect_date(unit, kind, defect_date, today)
+            check_defect_date(unit, defect_kind=kind, defect_date=defect_date, today=today)
         except RuleInputError as exc:
             errors.add(p + "defect_date", exc.message)
 
@@ -258,20 +265,6 @@ def _clean_item(
         component=component,
         component_facts=facts,
         reason=reason,
-    )
-
-
-def _check_defect_date(unit: Unit, kind: str | None, defect_date: date, today: date) -> None:
-    """Not in the future, not before the warranty started (delivery, else shipment; W1)."""
-    shipment = unit.shipment
-    rules.validate_defect_date(
-        defect_date=defect_date,
-        start_date=shipment.warranty_start,
-        today=today,
-        defect_kind=kind,
-        start_basis=rules.StartBasis.DELIVERY
-        if shipment.delivery_date
-        else rules.StartBasis.SHIPMENT,
     )
 
 
@@ -497,7 +490,12 @@ def _check_submission(claim: Claim, items: list[ClaimItem], notice_date: date) -
                 % {"serial": item.serial_number},
             )
         try:
-            _check_defect_date(item.unit, item.defect_kind, item.defect_date, notice_date)
+            check_defect_date(
+                item.unit,
+                defect_kind=item.defect_kind,
+                defect_date=item.defect_date,
+                today=notice_date,
+            )
         except RuleInputError as exc:
             errors.add(p + "defect_date", exc.message)
         reason = item.defect_reason
@@ -600,16 +598,32 @@ def _body(value: Any, key: str, what: str) -> str:
     return body
 
 
-def _message(step: Step, actor: Actor, body: str, *, internal: bool = False) -> Message:
-    return Message.objects.create(
-        claim=step.claim,
-        author=actor.user,
-        author_label=actor.label,
-        from_staff=actor.is_staff,
-        internal=internal,
-        channel=actor.channel,
-        body=body,
-    )
+def _thread_message(
+    action: str,
+    *,
+    actor: Actor,
+    claim: Claim,
+    value: Any,
+    key: str,
+    what: str,
+    internal: bool = False,
+) -> Message:
+    """One message in the claim's thread, as one transition whose event records it (N2)."""
+    with act(claim, action, actor) as step:
+        body = _body(value, key, what)
+        message = Message.objects.create(
+            claim=step.claim,
+            author=actor.user,
+            author_label=actor.label,
+            from_staff=actor.is_staff,
+            internal=internal,
+            channel=actor.channel,
+            body=body,
+        )
+        if internal:
+            step.public = False
+        step.data.update({"message": message.pk, key: body})
+    return message
 
 
 def request_info(*, actor: Actor, claim: Claim, question: str) -> Message:
@@ -617,39 +631,36 @@ def request_info(*, actor: Actor, claim: Claim, question: str) -> Message:
 
     The N4 hold clock does not stop meanwhile (SPEC "Claim lifecycle": info_requested).
     """
-    with act(claim, "request_info", actor) as step:
-        body = _body(question, "question", "question")
-        message = _message(step, actor, body)
-        step.data.update(message=message.pk, question=body)
-    return message
+    return _thread_message(
+        "request_info", actor=actor, claim=claim, value=question, key="question", what="question"
+    )
 
 
 def answer_info(*, actor: Actor, claim: Claim, answer: str) -> Message:
     """The buyer answers staff's question; the claim is back under review (submitted)."""
-    with act(claim, "answer_info", actor) as step:
-        body = _body(answer, "answer", "answer")
-        message = _message(step, actor, body)
-        step.data.update(message=message.pk, answer=body)
-    return message
+    return _thread_message(
+        "answer_info", actor=actor, claim=claim, value=answer, key="answer", what="answer"
+    )
 
 
 def post_message(*, actor: Actor, claim: Claim, body: str) -> Message:
     """A message in the buyer ↔ staff thread, visible to both sides (N2: under its RMA)."""
-    with act(claim, "post_message", actor) as step:
-        text = _body(body, "body", "message")
-        message = _message(step, actor, text)
-        step.data.update(message=message.pk, body=text)
-    return message
+    return _thread_message(
+        "post_message", actor=actor, claim=claim, value=body, key="body", what="message"
+    )
 
 
 def add_internal_note(*, actor: Actor, claim: Claim, body: str) -> Message:
     """A staff-only note: never shown to buyers, and its event stays off their timeline."""
-    with act(claim, "internal_note", actor) as step:
-        text = _body(body, "body", "note")
-        message = _message(step, actor, text, internal=True)
-        step.public = False
-        step.data.update(message=message.pk, body=text)
-    return message
+    return _thread_message(
+        "internal_note",
+        actor=actor,
+        claim=claim,
+        value=body,
+        key="body",
+        what="note",
+        internal=True,
+    )
 
 
 # --- Evidence (N5) ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from claims.models import (
     Outcome,
 )
 from claims.services import MAX_TEXT
-from warranty.apis import ReasonSerializer
+from warranty.apis import VerdictSerializer
 
 from . import webhooks
 
@@ -118,24 +118,6 @@ class ClaimListQuerySerializer(serializers.Serializer):
 
 
 # --- Output --------------------------------------------------------------------------------
-
-
-class VerdictSerializer(serializers.Serializer):
-    """The warranty answer of `GET /units/{serial}/warranty/`, without serial and model."""
-
-    status = serializers.ChoiceField(choices=["covered", "not_covered"])
-    preliminary = serializers.BooleanField()
-    start_date = serializers.DateField()
-    start_basis = serializers.ChoiceField(choices=["delivery", "shipment"])
-    period_months = serializers.IntegerField()
-    period_clause = serializers.CharField()
-    end_date = serializers.DateField()
-    defect_date = serializers.DateField(allow_null=True)
-    notice_date = serializers.DateField(allow_null=True)
-    notice_deadline = serializers.DateField(allow_null=True)
-    policy_version = serializers.CharField()
-    clauses = serializers.ListField(child=serializers.CharField())
-    reasons = ReasonSerializer(many=True)
 
 
 class MismatchSerializer(serializers.Serializer):

@@ -31,7 +31,7 @@ from claims.workflow import allowed
 from notifications.deadlines import draft_notice_state
 from rma_portal.exceptions import DomainError, NotFound, RuleInputError, ValidationFailed
 from warranty import rules
-from warranty.selectors import PolicyTable, seoul_today, unit_verdict
+from warranty.selectors import PolicyTable, check_defect_date, seoul_today, unit_verdict
 
 from . import selectors
 from .decorators import buyer_required
@@ -43,7 +43,6 @@ from .forms import (
     EvidenceForm,
     MessageForm,
     ShipmentForm,
-    check_defect_date,
     defect_date_message,
     find_unit,
     reason_choices,
@@ -399,7 +398,7 @@ def claim_preview(request):
             defect_date = None
         try:
             if defect_date is not None:
-                check_defect_date(unit, kind, defect_date, today)
+                check_defect_date(unit, defect_kind=kind, defect_date=defect_date, today=today)
             context["verdict"] = unit_verdict(
                 unit,
                 today=today,

@@ -18,9 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Language, Organisation
 from claims.models import DefectKind, DefectReason
 from rma_portal.exceptions import NotFound, RuleInputError
-from warranty import rules
 from warranty.models import Unit
-from warranty.selectors import unit_of
+from warranty.selectors import check_defect_date, unit_of
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 UNKNOWN_COMPONENT = "unknown"
@@ -82,20 +81,6 @@ def defect_date_message(exc: RuleInputError, unit: Unit, defect_date: date) -> s
             "shipment date (%(start)s)."
         ) % {"date": defect_date.isoformat(), "start": shipment.shipment_date.isoformat()}
     return exc.message
-
-
-def check_defect_date(unit: Unit, kind: str | None, defect_date: date, today: date) -> None:
-    """W1: not in the future, not before the warranty started. Raises RuleInputError."""
-    shipment = unit.shipment
-    rules.validate_defect_date(
-        defect_date=defect_date,
-        start_date=shipment.warranty_start,
-        today=today,
-        defect_kind=kind,
-        start_basis=rules.StartBasis.DELIVERY
-        if shipment.delivery_date
-        else rules.StartBasis.SHIPMENT,
-    )
 
 
 def component_choices(unit: Unit | None) -> list[tuple[str, str]]:
@@ -223,7 +208,12 @@ class ClaimItemForm(forms.Form):
         defect_date = cleaned.get("defect_date")
         if self.unit is not None and defect_date is not None:
             try:
-                check_defect_date(self.unit, cleaned.get("defect_kind"), defect_date, self.today)
+                check_defect_date(
+                    self.unit,
+                    defect_kind=cleaned.get("defect_kind"),
+                    defect_date=defect_date,
+                    today=self.today,
+                )
             except RuleInputError as exc:
                 self.add_error("defect_date", defect_date_message(exc, self.unit, defect_date))
         return cleaned
@@ -329,7 +319,9 @@ class WarrantyCheckForm(forms.Form):
             self.add_error("defect_date", _("Enter the date of receipt or discovery."))
         if self.unit is not None and defect_date is not None:
             try:
-                check_defect_date(self.unit, kind or None, defect_date, self.today)
+                check_defect_date(
+                    self.unit, defect_kind=kind or None, defect_date=defect_date, today=self.today
+                )
             except RuleInputError as exc:
                 self.add_error("defect_date", defect_date_message(exc, self.unit, defect_date))
         return cleaned

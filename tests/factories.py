@@ -1,4 +1,5 @@
 import datetime
+import itertools
 from decimal import Decimal
 
 import factory
@@ -6,6 +7,19 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Organisation, User
 from warranty.models import Component, ComponentKind, ProductModel, Shipment, Unit
+from warranty.rules import SEOUL
+
+# A 1x1 PNG: the smallest upload that is a photo by its content (N5 evidence).
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
+    b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+# The frozen clock of the draft and submission tests: 12:00 in Seoul.
+NOW = datetime.datetime(2026, 11, 25, 3, 0, tzinfo=datetime.UTC)
+# The notice time of the claims `submitted_claim` builds.
+NOTICE = datetime.datetime(2025, 12, 3, 10, 0, tzinfo=SEOUL)
+_rma = itertools.count(1)
 
 
 class OrganisationFactory(DjangoModelFactory):
@@ -103,3 +117,35 @@ class ClaimItemFactory(DjangoModelFactory):
     defect_kind = "hidden"
     defect_date = datetime.date(2025, 12, 1)
     defect_details = "No image after power-on."
+
+
+def submitted_claim(items=1, status="submitted", **fields):
+    """A claim past submission (RMA number, N1 notice, N4 hold) with ``items`` items."""
+    claim = ClaimFactory(
+        status=status,
+        **{
+            "rma_number": f"RMA-2025-{next(_rma):06d}",
+            "notice_at": NOTICE,
+            "hold_until": datetime.date(2026, 1, 2),
+            **fields,
+        },
+    )
+    for position in range(items):
+        ClaimItemFactory(claim=claim, position=position)
+    return claim
+
+
+def item_for(unit, **overrides):
+    """One claim item as the claim services take it, matching CPRO's records of ``unit``."""
+    data = {
+        "serial_number": unit.serial_number,
+        "model_code": unit.product_model.code,
+        "shipment_date": unit.shipment.shipment_date.isoformat(),
+        "po_number": unit.shipment.po_number,
+        "pi_number": unit.shipment.pi_number,
+        "defect_kind": "hidden",
+        "defect_date": "2026-11-22",
+        "defect_details": "No image after power-on.",
+    }
+    data.update(overrides)
+    return data

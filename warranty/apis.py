@@ -29,11 +29,9 @@ class ReasonSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class WarrantyAnswerSerializer(serializers.Serializer):
-    """The SPEC "Operations interface" warranty answer (documentation of the response)."""
+class VerdictSerializer(serializers.Serializer):
+    """The warranty answer of `GET /units/{serial}/warranty/`, without serial and model."""
 
-    serial = serializers.CharField()
-    model = serializers.CharField()
     status = serializers.ChoiceField(choices=["covered", "not_covered"])
     preliminary = serializers.BooleanField()
     start_date = serializers.DateField()
@@ -47,6 +45,13 @@ class WarrantyAnswerSerializer(serializers.Serializer):
     policy_version = serializers.CharField()
     clauses = serializers.ListField(child=serializers.CharField())
     reasons = ReasonSerializer(many=True)
+
+
+class WarrantyAnswerSerializer(VerdictSerializer):
+    """The SPEC "Operations interface" warranty answer (documentation of the response)."""
+
+    serial = serializers.CharField()
+    model = serializers.CharField()
 
 
 class UnitWarrantyApi(APIView):

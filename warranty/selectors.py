@@ -101,6 +101,25 @@ def component_facts(unit: Unit, component_name: str | None) -> rules.ComponentFa
     return rules.ComponentFacts(name=component.name, kind=component.kind)
 
 
+def check_defect_date(
+    unit: Unit, *, defect_kind: str | None, defect_date: date, today: date
+) -> None:
+    """W1: not in the future, not before the unit's warranty started (delivery, else shipment).
+
+    Raises ``RuleInputError``; the services show its message, the portal words it by its code.
+    """
+    shipment = unit.shipment
+    rules.validate_defect_date(
+        defect_date=defect_date,
+        start_date=shipment.warranty_start,
+        today=today,
+        defect_kind=defect_kind,
+        start_basis=rules.StartBasis.DELIVERY
+        if shipment.delivery_date
+        else rules.StartBasis.SHIPMENT,
+    )
+
+
 def unit_verdict(
     unit: Unit,
     *,

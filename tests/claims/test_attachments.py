@@ -110,16 +110,6 @@ def stored_files(media):
 
 
 @pytest.fixture
-def org():
-    return OrganisationFactory(code="acme")
-
-
-@pytest.fixture
-def buyer(org):
-    return Actor.buyer(UserFactory(organisation=org))
-
-
-@pytest.fixture
 def claim(org):
     return ClaimFactory(organisation=org, status="draft")
 

@@ -1,7 +1,6 @@
 """Inspection: findings, final verdicts and outcomes (N5, W2, W5, D1), D2 charges, on site."""
 
 import datetime
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -10,33 +9,12 @@ from claims import returns
 from claims.actors import Actor
 from claims.models import Charge, ClaimStatus
 from rma_portal.exceptions import DomainError, Forbidden, InvalidState, ValidationFailed
-from tests.factories import ClaimFactory, ClaimItemFactory, UnitFactory, UserFactory
-from warranty.rules import SEOUL
+from tests.factories import ClaimItemFactory, UnitFactory, submitted_claim
 
 pytestmark = pytest.mark.django_db
 
-NOTICE = datetime.datetime(2025, 12, 3, 10, 0, tzinfo=SEOUL)
-_rma = itertools.count(1)
-
 REPAIR = {"findings": ["confirmed_defect"], "outcome": "repair"}
 TAMPERED = {"findings": ["tampered"], "outcome": "not_covered", "reason": "W5: seal broken."}
-
-
-@pytest.fixture
-def staff():
-    return Actor.staff(UserFactory(username="clerk", is_staff=True, organisation=None))
-
-
-def submitted_claim(items=1, status=ClaimStatus.SUBMITTED):
-    claim = ClaimFactory(
-        status=status,
-        rma_number=f"RMA-2025-{next(_rma):06d}",
-        notice_at=NOTICE,
-        hold_until=datetime.date(2026, 1, 2),
-    )
-    for position in range(items):
-        ClaimItemFactory(claim=claim, position=position)
-    return claim
 
 
 def received_claim(staff, items=1, authorize=None, conditions=None):

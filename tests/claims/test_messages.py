@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 
-from accounts.models import User
 from claims import selectors, services
 from claims.actors import Actor
 from claims.models import Claim, Message
@@ -15,23 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def org():
-    return OrganisationFactory(code="acme")
-
-
-@pytest.fixture
-def buyer(org):
-    return Actor.buyer(UserFactory(organisation=org))
-
-
-@pytest.fixture
 def stranger():
     return Actor.buyer(UserFactory(organisation=OrganisationFactory(code="rival")))
-
-
-@pytest.fixture
-def staff():
-    return Actor.staff(User.objects.create(username="clerk", is_staff=True))
 
 
 @pytest.fixture

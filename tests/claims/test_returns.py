@@ -1,39 +1,14 @@
 """Return authorization (R1), the buyer's shipment, receiving with the R2 checklist, refusals."""
 
-import datetime
-import itertools
-
 import pytest
 
 from claims import returns
 from claims.actors import Actor
 from claims.models import ClaimStatus, ReceiptCondition
 from rma_portal.exceptions import DomainError, Forbidden, InvalidState, NotFound
-from tests.factories import ClaimFactory, ClaimItemFactory, UserFactory
-from warranty.rules import SEOUL
+from tests.factories import ClaimFactory, ClaimItemFactory, UserFactory, submitted_claim
 
 pytestmark = pytest.mark.django_db
-
-NOTICE = datetime.datetime(2025, 12, 3, 10, 0, tzinfo=SEOUL)
-_rma = itertools.count(1)
-
-
-def submitted_claim(items=2, status=ClaimStatus.SUBMITTED, **fields):
-    claim = ClaimFactory(
-        status=status,
-        rma_number=f"RMA-2025-{next(_rma):06d}",
-        notice_at=NOTICE,
-        hold_until=datetime.date(2026, 1, 2),
-        **fields,
-    )
-    for position in range(items):
-        ClaimItemFactory(claim=claim, position=position)
-    return claim
-
-
-@pytest.fixture
-def staff():
-    return Actor.staff(UserFactory(username="clerk", is_staff=True, organisation=None))
 
 
 @pytest.fixture
@@ -388,28 +363,23 @@ def test_r2_an_unknown_receipt_condition_is_refused(claim, staff):
     assert snapshot(claim) == before
 
 
-def test_r2_a_buyer_cannot_receive(claim, staff, buyer):
-    authorized_and_shipped(claim, staff, buyer)
+@pytest.mark.parametrize(
+    ("who", "authorized", "error"),
+    [
+        pytest.param("buyer", True, Forbidden, id="r2_a_buyer_cannot_receive"),
+        pytest.param("staff", False, InvalidState, id="r1_not_without_authorization"),
+    ],
+)
+def test_goods_are_received_by_staff_and_only_after_authorization(
+    claim, staff, buyer, who, authorized, error
+):
+    if authorized:
+        authorized_and_shipped(claim, staff, buyer)
     before = snapshot(claim)
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(error):
         returns.receive(
-            actor=buyer,
-            claim=claim,
-            original_packaging=True,
-            bills_of_purchase=True,
-            rma_on_documents=True,
-        )
-
-    assert snapshot(claim) == before
-
-
-def test_r1_goods_cannot_be_received_without_authorization(claim, staff):
-    before = snapshot(claim)
-
-    with pytest.raises(InvalidState):
-        returns.receive(
-            actor=staff,
+            actor={"buyer": buyer, "staff": staff}[who],
             claim=claim,
             original_packaging=True,
             bills_of_purchase=True,

@@ -9,70 +9,23 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import User
 from claims import services
 from claims.actors import Actor
 from claims.models import Claim, ClaimEvent, DefectReason, NumberSequence
 from rma_portal.exceptions import Forbidden, InvalidState, NotFound, ValidationFailed
 from tests.factories import (
-    ComponentFactory,
+    NOW,
+    PNG,
     OrganisationFactory,
-    ProductModelFactory,
     ShipmentFactory,
     UnitFactory,
     UserFactory,
+    item_for,
 )
-from warranty.models import ComponentKind, WarrantyPolicy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now", "policy", "media")]
 
-NOW = datetime.datetime(2026, 11, 25, 3, 0, tzinfo=datetime.UTC)  # 12:00 in Seoul
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
-    b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
-)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-
-
-@pytest.fixture(autouse=True)
-def policy():
-    # Transactional tests elsewhere flush the tables migrations filled; put the policy back.
-    WarrantyPolicy.objects.get_or_create(
-        version="CPRO-LW-1", defaults={"effective_from": datetime.date(2000, 1, 1)}
-    )
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def org():
-    return OrganisationFactory(code="acme")
-
-
-@pytest.fixture
-def buyer(org):
-    return Actor.buyer(UserFactory(organisation=org))
-
-
-@pytest.fixture
-def staff():
-    return Actor.staff(User.objects.create(username="clerk", is_staff=True))
-
-
-@pytest.fixture
-def model():
-    model = ProductModelFactory(code="PTZ-200")
-    ComponentFactory(product_model=model, name="mainboard", kind=ComponentKind.STANDARD)
-    return model
 
 
 def make_unit(org, model, serial):
@@ -89,21 +42,6 @@ def make_unit(org, model, serial):
 @pytest.fixture
 def unit(org, model):
     return make_unit(org, model, "SN-1")
-
-
-def item_for(unit, **overrides):
-    data = {
-        "serial_number": unit.serial_number,
-        "model_code": unit.product_model.code,
-        "shipment_date": unit.shipment.shipment_date.isoformat(),
-        "po_number": unit.shipment.po_number,
-        "pi_number": unit.shipment.pi_number,
-        "defect_kind": "hidden",
-        "defect_date": "2026-11-22",
-        "defect_details": "No image after power-on.",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from claims import documents, returns, services
 from claims.actors import Actor
 from claims.models import Attachment, Claim, Document, Message
+from tests.factories import PNG
 
-from .conftest import PNG, create_draft, submitted
+from .conftest import create_draft, submitted
 
 pytestmark = pytest.mark.django_db
 

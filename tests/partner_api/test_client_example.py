@@ -13,8 +13,9 @@ from claims import documents, returns
 from claims.actors import Actor
 from claims.models import Attachment, Claim, Document
 from tests.conftest import wait_for
+from tests.factories import PNG
 
-from .conftest import PNG, item_payload
+from .conftest import item_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,9 @@ from claims import services
 from claims.models import Attachment, Claim, Message
 from partner_api import idempotency
 from partner_api.models import IdempotencyKey
+from tests.factories import PNG
 
-from .conftest import PNG, client_for, create_draft, item_payload
+from .conftest import client_for, create_draft, item_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,15 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import services
 from claims.actors import Actor
-from tests.factories import ShipmentFactory, UnitFactory
+from tests.factories import PNG, ShipmentFactory, UnitFactory
 from warranty.selectors import seoul_today
 
 PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
-    b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
-)
 
 
 def days_ago(n: int) -> datetime.date:

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Language, User
@@ -268,10 +268,7 @@ def _staff_audiences() -> list[_Audience]:
 
 def _claim_context(claim: Claim, lang: str) -> dict[str, Any]:
     support = SupportContact.current()
-    try:
-        admin_url = settings.SITE_URL + reverse("admin:claims_claim_change", args=[claim.pk])
-    except NoReverseMatch:
-        admin_url = settings.SITE_URL + "/admin/"
+    admin_url = settings.SITE_URL + reverse("admin:claims_claim_change", args=[claim.pk])
     return {
         "claim": claim,
         "rma_number": claim.rma_number,
@@ -283,6 +280,7 @@ def _claim_context(claim: Claim, lang: str) -> dict[str, Any]:
         "hold_until": claim.hold_until,
         "notice_date": _seoul(claim.notice_at),
         "site_url": settings.SITE_URL,
+        "claim_url": settings.SITE_URL + reverse("portal:claim", args=[claim.pk]),
         "admin_url": admin_url,
         "support": support,
         "lang": lang,

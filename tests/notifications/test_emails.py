@@ -125,6 +125,7 @@ def test_staff_messages_are_emailed_to_the_buyer_and_the_buyers_own_are_not(staf
     assert message.subject == f"[{claim.rma_number}] New message from CPRO"
     assert "We are looking into it." in message.body
     assert "Any news?" not in message.body
+    assert f"http://127.0.0.1:8000/claims/{claim.pk}/" in message.body  # reply where it is
 
 
 def test_a_checklist_failure_on_arrival_is_told_as_a_refusal(staff):

@@ -293,29 +293,34 @@ def render(document: Document) -> Document:
     return doc
 
 
-def void_document(*, document: Document, reason: str) -> Document:
-    """Void a document: its verification page says "no longer valid" with the reason."""
+def void_document(*, actor: Actor, document: Document, reason: str) -> Document:
+    """Void a document: its verification page says "no longer valid" with the reason, and the
+    claim's event log records who voided it and why."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Give the reason for voiding the document."), field="reason")
-    with transaction.atomic():
+    with workflow.act(document.claim_id, "void_document", actor) as step:
         doc = Document.objects.select_for_update().get(pk=document.pk)
-        if doc.valid:
-            doc.valid = False
-            doc.void_reason = reason
-            doc.voided_at = timezone.now()
-            doc.save(update_fields=["valid", "void_reason", "voided_at"])
+        if not doc.valid:
+            raise InvalidState(_("This document is already no longer valid."))
+        doc.valid = False
+        doc.void_reason = reason
+        doc.voided_at = timezone.now()
+        doc.save(update_fields=["valid", "void_reason", "voided_at"])
+        step.data.update(
+            document_id=doc.pk, document_kind=doc.kind, number=doc.number, reason=reason
+        )
     return doc
 
 
-def reissue_document(*, document: Document, reason: str) -> Document:
+def reissue_document(*, actor: Actor, document: Document, reason: str) -> Document:
     """Supersede a document by a newly rendered one (e.g. the organisation's language
     changed); the old one stays on record, no longer valid, and says why."""
     superseded = _("Superseded by a newer issue")
     if reason.strip():
         superseded = f"{superseded}: {reason.strip()}"
     with transaction.atomic():
-        old = void_document(document=document, reason=superseded)
+        old = void_document(actor=actor, document=document, reason=superseded)
         return request_document(
             claim=Claim.objects.select_related("organisation").get(pk=old.claim_id),
             kind=old.kind,

@@ -63,6 +63,7 @@ RULES: dict[str, Rule] = {
     "attach": rule(BEFORE_SHIPPING | {S.SHIPPED, S.RECEIVED, S.INSPECTED}, {BUYER, STAFF}),
     "hold_ended": rule(set(S.values) - {S.DRAFT}, {SYSTEM}),  # N4
     "document_issued": rule(set(S.values) - {S.DRAFT}, {SYSTEM, STAFF}),
+    "void_document": rule(set(S.values) - {S.DRAFT}, {STAFF}),
 }
 
 

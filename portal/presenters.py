@@ -163,6 +163,13 @@ def event_text(event: ClaimEvent) -> str:
             if number
             else _("%(document)s issued.") % {"document": label}
         )
+    if kind == "void_document":
+        label = dict(DocumentKind.choices).get(data.get("document_kind"), "")
+        return _("%(document)s %(number)s is no longer valid: %(reason)s") % {
+            "document": label,
+            "number": data.get("number") or "",
+            "reason": data.get("reason", ""),
+        }
     if kind == "record_shipment":
         return _("Shipped with %(carrier)s, tracking number %(tracking)s.") % {
             "carrier": data.get("carrier", ""),

@@ -294,14 +294,32 @@ def test_issuing_notes_calls_for_their_documents(claim, staff):
     assert (dn.kind, dn.debit_note) == (DocumentKind.DEBIT_NOTE, debit)
 
 
-def test_reissuing_supersedes_the_old_document(claim):
+def test_reissuing_supersedes_the_old_document(claim, staff):
     old = issue(claim)
 
-    new = documents.reissue_document(document=old, reason="language changed")
+    new = documents.reissue_document(
+        actor=Actor.staff(staff), document=old, reason="language changed"
+    )
 
     old.refresh_from_db()
     assert new.pk != old.pk and new.valid
     assert not old.valid and "Superseded" in old.void_reason
+
+
+def test_voiding_is_recorded_in_the_event_log_and_cannot_happen_twice(claim, staff):
+    document = issue(claim)
+
+    documents.void_document(actor=Actor.staff(staff), document=document, reason="Withdrawn.")
+
+    event = claim.events.get(kind="void_document")
+    assert (event.actor, event.data["document_id"], event.data["reason"]) == (
+        staff,
+        document.pk,
+        "Withdrawn.",
+    )
+    with pytest.raises(InvalidState):
+        documents.void_document(actor=Actor.staff(staff), document=document, reason="Again.")
+    assert claim.events.filter(kind="void_document").count() == 1
 
 
 def test_support_contact_defaults_are_the_terms_text(db):
@@ -331,7 +349,11 @@ def test_verification_page_says_a_document_is_genuine_and_valid(claim, client):
 
 def test_verification_page_says_a_voided_document_is_no_longer_valid(claim, client):
     document = issue(claim)
-    documents.void_document(document=document, reason="Authorization withdrawn.")
+    documents.void_document(
+        actor=Actor.staff(UserFactory(username="voider", organisation=None, is_staff=True)),
+        document=document,
+        reason="Authorization withdrawn.",
+    )
 
     response = client.get(reverse("documents:verify", args=[document.display_code]))
 

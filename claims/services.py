@@ -45,7 +45,15 @@ from warranty.selectors import (
 )
 
 from .actors import Actor
-from .models import Attachment, Claim, ClaimItem, DefectKind, DefectReason, Message
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    Claim,
+    ClaimItem,
+    DefectKind,
+    DefectReason,
+    Message,
+)
 from .numbering import next_number
 from .workflow import act
 
@@ -467,13 +475,33 @@ def _mismatches(item: ClaimItem) -> list[dict[str, str]]:
     return found
 
 
+def _units_in_other_open_claims(claim: Claim, items: list[ClaimItem]) -> dict[int, str]:
+    """One unit, one open RMA: the units of ``items`` already in another open claim, with its
+    RMA number. The unit rows are locked (in id order) so two drafts naming the same unit
+    cannot both be submitted."""
+    unit_ids = sorted(item.unit_id for item in items)
+    list(Unit.objects.select_for_update().filter(pk__in=unit_ids).order_by("pk").values("pk"))
+    return dict(
+        ClaimItem.objects.filter(unit_id__in=unit_ids, claim__status__in=OPEN_STATUSES)
+        .exclude(claim=claim)
+        .values_list("unit_id", "claim__rma_number")
+    )
+
+
 def _check_submission(claim: Claim, items: list[ClaimItem], notice_date: date) -> None:
     """N3 fields, evidence (N5) and dates, for every item; all errors at once."""
     errors = _Errors()
     if not items:
         errors.add("items", _("Add at least one unit to the claim."))
+    open_elsewhere = _units_in_other_open_claims(claim, items)
     for index, item in enumerate(items):
         p = f"items.{index}."
+        if item.unit_id in open_elsewhere:
+            errors.add(
+                p + "serial_number",
+                _("Unit %(serial)s is already in open claim %(rma)s: follow it there.")
+                % {"serial": item.serial_number, "rma": open_elsewhere[item.unit_id]},
+            )
         for name, label in N3_FIELDS.items():
             value = getattr(item, name)
             if value is None or (isinstance(value, str) and not value.strip()):

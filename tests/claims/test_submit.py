@@ -289,6 +289,27 @@ def test_a_photo_attached_to_the_draft_item_allows_submission_n5(buyer, photo_dr
 # --- Who may submit -----------------------------------------------------------------------------
 
 
+def test_a_unit_in_an_open_claim_cannot_be_submitted_again_until_that_claim_ends(
+    buyer, draft, unit
+):
+    services.submit(actor=buyer, claim=draft)
+    second = services.create_draft(actor=buyer, items=[item_for(unit)])
+
+    errors = errors_of(lambda: services.submit(actor=buyer, claim=second))
+
+    draft.refresh_from_db()
+    assert errors == {
+        "items.0.serial_number": [
+            f"Unit {unit.serial_number} is already in open claim {draft.rma_number}: "
+            "follow it there."
+        ]
+    }
+    second.refresh_from_db()
+    assert (second.status, second.rma_number) == ("draft", None)
+    services.cancel(actor=buyer, claim=draft)
+    assert services.submit(actor=buyer, claim=second).status == "submitted"
+
+
 def test_a_claim_is_submitted_once(buyer, draft):
     services.submit(actor=buyer, claim=draft)
 

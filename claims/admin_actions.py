@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_forms as f
-from . import returns, services, workflow
+from . import documents, returns, services, workflow
 from .actors import STAFF, Actor
 from .models import Claim, ClaimItem, ClaimStatus, Outcome
 from .workflow import UNDER_REVIEW
@@ -33,6 +33,7 @@ class Act:
     explanation: Any = ""  # what happens, shown on the confirmation page
     statuses: frozenset[str] | None = None  # narrower than the rule (refusal variants)
     needs_items: Callable[[Sequence[ClaimItem]], bool] | None = None  # hide when nothing to do
+    needs_claim: Callable[[Claim], bool] | None = None  # the same, for what is not an item
     permission: str = "claims.change_claim"
     submit_label: Any = _("Confirm")
 
@@ -43,8 +44,10 @@ class Act:
 
     def offered(self, claim: Claim, items: Sequence[ClaimItem]) -> bool:
         """Show the button: the lifecycle allows it now, and there is something to act on."""
-        return self.allowed_in(claim.status) and (
-            self.needs_items is None or self.needs_items(items)
+        return (
+            self.allowed_in(claim.status)
+            and (self.needs_items is None or self.needs_items(items))
+            and (self.needs_claim is None or self.needs_claim(claim))
         )
 
 
@@ -185,6 +188,20 @@ def _close(actor, claim, form):
 def _reject(actor, claim, form):
     services.reject(actor=actor, claim=claim, reason=form.cleaned_data["text"])
     return _("Claim rejected; the buyer is told why.")
+
+
+def _void_document(actor, claim, form):
+    document = documents.void_document(
+        actor=actor, document=form.chosen_document(), reason=form.cleaned_data["reason"]
+    )
+    return _("%(document)s %(code)s is no longer valid; its verification page says why.") % {
+        "document": document.get_kind_display(),
+        "code": document.display_code,
+    }
+
+
+def _has_valid_document(claim: Claim) -> bool:
+    return claim.documents.filter(valid=True).exists()
 
 
 def _item(claim: Claim, form: f.ActForm) -> ClaimItem:
@@ -359,6 +376,18 @@ ACTS: dict[str, Act] = {
             f.RejectForm,
             _reject,
             _("Decided without a return; the claim ends as rejected."),
+        ),
+        Act(
+            "void-document",
+            "void_document",
+            _("Void a document"),
+            f.VoidDocumentForm,
+            _void_document,
+            _(
+                "The document stays on record; its verification page tells anyone holding "
+                "the paper that it is no longer valid, and why."
+            ),
+            needs_claim=_has_valid_document,
         ),
     ]
 }

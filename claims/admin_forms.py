@@ -374,3 +374,30 @@ class ShipOutboundForm(ActForm):
 
     def is_empty(self):
         return not self.eligible
+
+
+class VoidDocumentForm(ActForm):
+    """One of the claim's valid documents, and why it is no longer valid."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.documents = list(self.claim.documents.filter(valid=True).order_by("created_at"))
+        self.fields["document"] = forms.TypedChoiceField(
+            label=_("Document"),
+            choices=[
+                (d.pk, f"{d.get_kind_display()} {d.number or ''} ({d.display_code})")
+                for d in self.documents
+            ],
+            coerce=int,
+        )
+        self.fields["reason"] = forms.CharField(
+            label=_("Reason"),
+            widget=self.textarea,
+            help_text=_("Shown on the document's verification page and in the claim's log."),
+        )
+
+    def is_empty(self) -> bool:
+        return not self.documents
+
+    def chosen_document(self):
+        return next(d for d in self.documents if d.pk == self.cleaned_data["document"])

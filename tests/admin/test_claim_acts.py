@@ -7,7 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from claims import returns, services
+from claims import documents, returns, services
 from claims.actors import Actor
 from claims.events import verify_claim
 from claims.models import (
@@ -16,6 +16,7 @@ from claims.models import (
     ClaimStatus,
     CreditNote,
     DebitNote,
+    DocumentKind,
     Message,
     Outcome,
     ReceiptCondition,
@@ -369,3 +370,23 @@ def test_service_field_errors_are_shown_beside_the_item(clerk_client):
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.RECEIVED
     assert claim.events.count() == 0
+
+
+def test_staff_void_a_document_with_a_reason_and_the_paper_then_says_so(clerk_client, clerk):
+    claim = submitted_claim(items=1, status=ClaimStatus.RETURN_AUTHORIZED)
+    claim.items.update(return_authorized=True)
+    bare = submitted_claim(items=1, rma="RMA-2025-000043")
+    document = documents.render(
+        documents.request_document(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
+    )
+    assert act_url(claim, "void-document") in clerk_client.get(change_url(claim)).text
+    assert act_url(bare, "void-document") not in clerk_client.get(change_url(bare)).text
+
+    do(clerk_client, claim, "void-document", {"document": document.pk, "reason": "Wrong items."})
+
+    document.refresh_from_db()
+    assert (document.valid, document.void_reason) == (False, "Wrong items.")
+    event = claim.events.get(kind="void_document")
+    assert (event.actor, event.channel, event.data["reason"]) == (clerk, "admin", "Wrong items.")
+    verify_page = clerk_client.get(reverse("documents:verify", args=[document.display_code]))
+    assert "No longer valid" in verify_page.text and "Wrong items." in verify_page.text

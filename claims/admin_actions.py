@@ -15,9 +15,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_forms as f
-from . import documents, returns, services, workflow
+from . import document_service, services, workflow
 from .actors import STAFF, Actor
-from .models import Claim, ClaimItem, ClaimStatus, Outcome
+from .models import Claim, ClaimItem, ClaimStatus
 from .workflow import UNDER_REVIEW
 
 Perform = Callable[[Actor, Claim, Any], str]
@@ -77,7 +77,7 @@ def _notice_exception(actor, claim, form):
 
 
 def _authorize(actor, claim, form):
-    authorized = returns.authorize_return(
+    authorized = services.authorize_return(
         actor=actor, claim=claim, items=form.cleaned_data["items"]
     )
     return _("Return authorized (R1) for %(serials)s; the Return Authorization is issued.") % {
@@ -87,7 +87,7 @@ def _authorize(actor, claim, form):
 
 def _receive(actor, claim, form):
     data = form.cleaned_data
-    returns.receive(
+    services.receive(
         actor=actor,
         claim=claim,
         original_packaging=data["original_packaging"],
@@ -102,17 +102,17 @@ def _receive(actor, claim, form):
 
 
 def _refuse(actor, claim, form):
-    returns.refuse(actor=actor, claim=claim, reason=form.cleaned_data["text"])
+    services.refuse(actor=actor, claim=claim, reason=form.cleaned_data["text"])
     return _("Return refused.")
 
 
 def _refuse_unauthorized(actor, claim, form):
-    returns.refuse_unauthorized_arrival(actor=actor, claim=claim, note=form.cleaned_data["note"])
+    services.refuse_unauthorized_arrival(actor=actor, claim=claim, note=form.cleaned_data["note"])
     return _("The unauthorized arrival was refused (R1).")
 
 
 def _inspect(actor, claim, form):
-    returns.inspect(
+    services.inspect(
         actor=actor,
         claim=claim,
         results=form.results(),
@@ -122,7 +122,7 @@ def _inspect(actor, claim, form):
 
 
 def _credit_note(actor, claim, form):
-    note = returns.issue_credit_note(actor=actor, item=_item(claim, form))
+    note = services.issue_credit_note(actor=actor, item=_item(claim, form))
     return _("Credit note %(number)s issued: %(amount)s %(currency)s (D1).") % {
         "number": note.number,
         "amount": note.amount,
@@ -132,7 +132,7 @@ def _credit_note(actor, claim, form):
 
 def _set_charge(actor, claim, form):
     data = form.cleaned_data
-    charge = returns.set_charge(
+    charge = services.set_charge(
         actor=actor,
         item=_item(claim, form),
         verification=data["verification"],
@@ -146,7 +146,7 @@ def _set_charge(actor, claim, form):
 
 
 def _waive(actor, claim, form):
-    charge = returns.waive_charge(
+    charge = services.waive_charge(
         actor=actor, item=_item(claim, form), reason=form.cleaned_data["reason"]
     )
     return _("D2 charge of %(total)s %(currency)s waived.") % {
@@ -156,7 +156,7 @@ def _waive(actor, claim, form):
 
 
 def _debit_note(actor, claim, form):
-    note = returns.issue_debit_note(actor=actor, claim=claim)
+    note = services.issue_debit_note(actor=actor, claim=claim)
     return _("Debit note %(number)s issued: %(total)s %(currency)s (D2).") % {
         "number": note.number,
         "total": note.total,
@@ -166,7 +166,7 @@ def _debit_note(actor, claim, form):
 
 def _ship_outbound(actor, claim, form):
     data = form.cleaned_data
-    item = returns.ship_outbound(
+    item = services.ship_outbound(
         actor=actor,
         item=_item(claim, form),
         carrier=data["carrier"],
@@ -181,7 +181,7 @@ def _ship_outbound(actor, claim, form):
 
 
 def _close(actor, claim, form):
-    returns.close(actor=actor, claim=claim)
+    services.close(actor=actor, claim=claim)
     return _("Claim closed.")
 
 
@@ -191,7 +191,7 @@ def _reject(actor, claim, form):
 
 
 def _void_document(actor, claim, form):
-    document = documents.void_document(
+    document = document_service.void_document(
         actor=actor, document=form.chosen_document(), reason=form.cleaned_data["reason"]
     )
     return _("%(document)s %(code)s is no longer valid; its verification page says why.") % {
@@ -215,15 +215,15 @@ def _any_late(items):
 
 
 def _any_credit_note_due(items):
-    return any(i.outcome == Outcome.CREDIT_NOTE and not hasattr(i, "credit_note") for i in items)
+    return any(i.credit_note_due for i in items)
 
 
 def _any_open_charge(items):
-    return bool(f.open_charge_items(items))
+    return any(i.open_charge for i in items)
 
 
 def _any_outbound_due(items):
-    return any(i.outcome in returns.OUTBOUND_OUTCOMES and not i.outbound_shipped_at for i in items)
+    return any(i.outbound_due for i in items)
 
 
 ACTS: dict[str, Act] = {

@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from rma_portal.exceptions import DomainError, ValidationFailed
 from warranty.selectors import seoul_today
 
-from . import dashboard, returns, selectors
+from . import dashboard, selectors, services, settlement
 from .actors import Actor
 from .admin_actions import ACTS, Act, acts_offered
 from .admin_lists import (
@@ -444,7 +444,7 @@ class ClaimAdmin(admin.ModelAdmin):
         closed = 0
         for claim in queryset.order_by("pk"):
             try:
-                returns.close(actor=actor, claim=claim)
+                services.close(actor=actor, claim=claim)
             except DomainError as exc:
                 messages.error(request, f"{claim}: {exc.message}")
             else:
@@ -484,7 +484,7 @@ class ClaimAdmin(admin.ModelAdmin):
     def settlement(self, claim):
         if claim.status != ClaimStatus.INSPECTED:
             return "—"
-        problems = returns.unsettled(claim)
+        problems = settlement.unsettled(claim)
         if not problems:
             return _("Everything is settled: the claim can be closed.")
         return format_html_join("", "<div>{}</div>", ((p,) for p in problems))
@@ -593,7 +593,7 @@ class ClaimAdmin(admin.ModelAdmin):
             "form": form,
             "change_url": change_url,
             "open_charges": [i for i in items if getattr(i, "charge", None)],
-            "unsettled": returns.unsettled(claim) if act.key == "close" else [],
+            "unsettled": settlement.unsettled(claim) if act.key == "close" else [],
         }
         return TemplateResponse(request, "admin/claims/claim/act.html", context)
 

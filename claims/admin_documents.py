@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import documents
+from . import document_selectors, document_service
 from .models import Document, SupportContact
 
 
@@ -48,11 +48,11 @@ class DocumentAdmin(admin.ModelAdmin):
         if not obj.is_ready:
             return "—"
         url = reverse("documents:download", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, documents.download_name(obj))
+        return format_html('<a href="{}">{}</a>', url, document_selectors.download_name(obj))
 
     @admin.action(description=_("Render the selected pending documents again"))
     def schedule_rendering(self, request, queryset):
-        count = sum(documents.schedule_rendering(doc) for doc in queryset)
+        count = sum(document_service.schedule_rendering(doc) for doc in queryset)
         self.message_user(
             request,
             ngettext(

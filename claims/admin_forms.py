@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from warranty.rules import Finding
 
 from .models import Claim, ClaimItem, Outcome, ReceiptCondition
-from .returns import CHARGE_LINES, OUTBOUND_OUTCOMES, default_charge_lines
+from .settlement import CHARGE_LINES, default_charge_lines
 
 FINDING_LABELS = {
     Finding.CONFIRMED_DEFECT: _("Defect confirmed"),
@@ -291,11 +291,7 @@ class CreditNoteForm(ActForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.eligible = [
-            i
-            for i in self.items
-            if i.outcome == Outcome.CREDIT_NOTE and not hasattr(i, "credit_note")
-        ]
+        self.eligible = [i for i in self.items if i.credit_note_due]
         self.fields["item"] = self._item_choice(self.eligible, _("Item (credit note, D1)"))
 
     def is_empty(self):
@@ -304,12 +300,7 @@ class CreditNoteForm(ActForm):
 
 def open_charge_items(items: Sequence[ClaimItem]) -> list[ClaimItem]:
     """Items whose D2 charge is neither billed nor waived."""
-    open_items = []
-    for item in items:
-        charge = getattr(item, "charge", None)
-        if charge is not None and not charge.waived and charge.debit_note_id is None:
-            open_items.append(item)
-    return open_items
+    return [item for item in items if item.open_charge is not None]
 
 
 class SetChargeForm(ActForm):
@@ -353,9 +344,7 @@ class ShipOutboundForm(ActForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.eligible = [
-            i for i in self.items if i.outcome in OUTBOUND_OUTCOMES and not i.outbound_shipped_at
-        ]
+        self.eligible = [i for i in self.items if i.outbound_due]
         self.fields["item"] = forms.TypedChoiceField(
             label=_("Item"),
             coerce=int,

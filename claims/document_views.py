@@ -1,6 +1,6 @@
 """Document downloads (organisation members and staff only) and the public verification page.
 
-Views parse, check who is asking and render; the reads live in claims/documents.py.
+Views parse, check who is asking and render; the reads live in claims/document_selectors.py.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import documents
+from . import document_rendering, document_selectors
 
 
 @require_GET
 @never_cache
 def download(request, pk: int):
     """The PDF as an attachment. Anyone else's document is "not found", never "forbidden"."""
-    document = documents.documents_visible_to(request.user).filter(pk=pk).first()
+    document = document_selectors.documents_visible_to(request.user).filter(pk=pk).first()
     if (
         document is None
         or not document.file
@@ -27,7 +27,7 @@ def download(request, pk: int):
     return FileResponse(
         document.file.open("rb"),
         as_attachment=True,
-        filename=documents.download_name(document),
+        filename=document_selectors.download_name(document),
         content_type="application/pdf",
     )
 
@@ -38,7 +38,7 @@ def verify_form(request):
     """``/verify/?code=…``: the code as typed, sent to its canonical page."""
     raw = request.GET.get("code", "").strip()
     if raw:
-        code = documents.normalize_code(raw)
+        code = document_selectors.normalize_code(raw)
         if code is not None:
             return redirect("documents:verify", code=_grouped(code))
         return _verification_page(request, raw, None)
@@ -49,7 +49,7 @@ def verify_form(request):
 @never_cache
 def verify(request, code: str):
     """Whether the paper in hand is genuine and still valid; nothing beyond what it shows."""
-    return _verification_page(request, code, documents.find_by_code(code))
+    return _verification_page(request, code, document_selectors.find_by_code(code))
 
 
 def _verification_page(request, raw: str, document):
@@ -60,7 +60,7 @@ def _verification_page(request, raw: str, document):
             "asked": True,
             "code": raw,
             "document": document,
-            "issue_date": documents.issued_on(document) if document is not None else None,
+            "issue_date": document_rendering.issued_on(document) if document is not None else None,
         },
         status=200 if document is not None else 404,
     )

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Language, Organisation
+from warranty import rules
 from warranty.models import Component, Unit
 
 
@@ -150,6 +151,10 @@ class Outcome(models.TextChoices):
     NOT_COVERED = "not_covered", _("Not covered")
 
 
+# D1: outcomes that send a unit back to the buyer (the repaired one, or a replacement).
+OUTBOUND_OUTCOMES = frozenset({Outcome.REPAIR, Outcome.REPLACE})
+
+
 class ClaimItem(models.Model):
     """One unit in a claim: the N3 fields as the buyer gave them, the verdict, the outcome."""
 
@@ -214,6 +219,35 @@ class ClaimItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial_number} ({self.claim})"
+
+    def component_facts(self) -> rules.ComponentFacts | None:
+        """The failed component as the rules read it (W2-W4), or None when unknown."""
+        if self.component is None:
+            return None
+        return rules.ComponentFacts(name=self.component.name, kind=self.component.kind)
+
+    def set_verdict(self, verdict: rules.Verdict) -> None:
+        """Store a verdict (not saved): the SPEC answer in both languages for display (N5)."""
+        self.verdict = {"en": verdict.as_dict("en"), "ko": verdict.as_dict("ko")}
+        self.verdict_status = verdict.status
+        self.verdict_final = not verdict.preliminary
+        self.notice_late = verdict.notice_late
+
+    @property
+    def credit_note_due(self) -> bool:
+        """D1: decided for a credit note that is not issued yet."""
+        return self.outcome == Outcome.CREDIT_NOTE and not hasattr(self, "credit_note")
+
+    @property
+    def outbound_due(self) -> bool:
+        """D1: a repaired unit or a replacement still to ship back to the buyer."""
+        return self.outcome in OUTBOUND_OUTCOMES and self.outbound_shipped_at is None
+
+    @property
+    def open_charge(self) -> Charge | None:
+        """D2: the item's charge while it is neither billed nor waived."""
+        charge = getattr(self, "charge", None)
+        return charge if charge is not None and charge.is_open else None
 
 
 class NumberSequence(models.Model):
@@ -297,6 +331,11 @@ class Charge(models.Model):
     @property
     def total(self) -> Decimal:
         return self.verification + self.transport + self.shipment
+
+    @property
+    def is_open(self) -> bool:
+        """D2: neither billed on a debit note nor waived."""
+        return not self.waived and self.debit_note_id is None
 
 
 class Message(models.Model):

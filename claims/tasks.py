@@ -1,5 +1,22 @@
-"""Celery discovers tasks in `<app>.tasks`; the claims app's task lives beside its service."""
+"""Celery tasks of the claims app: each loads by id and calls a service, safe to run twice."""
 
-from .documents import render_document
+from celery import shared_task
 
-__all__ = ["render_document"]
+from . import document_service
+from .models import Document
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def render_document(self, document_id: int) -> str | None:
+    """Render one document's PDF (R1, D1, D2); a document deleted since has nothing to do."""
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None:
+        return None
+    return document_service.render(document).status

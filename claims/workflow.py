@@ -3,23 +3,31 @@
 Every act on a claim runs through ``act``: it locks the claim row, checks the status and the
 role, lets the service change rows, then sets the new status and appends the event, all in one
 transaction. A refused act raises a DomainError and changes nothing (STYLE 2).
+
+Side effects are named by the act that causes them, inside its body: ``step.tell_buyer(...)``,
+``step.tell_staff(...)``, ``step.tell_partners(...)`` (and documents through
+``claims.document_service.request_document``). ``act`` queues what was named right after the
+event is appended, in the same transaction, through the outbox: committed with the change or not
+at all. The one effect ``act`` adds by itself is the one it causes itself: a status change is
+told to partners as ``claim.status_changed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from notifications.dispatch import after_event
 from rma_portal.exceptions import Forbidden, InvalidState, NotFound
 
+from . import effects
 from .actors import BUYER, STAFF, SYSTEM, Actor
 from .events import append_event
-from .models import Claim
+from .models import Claim, ClaimEvent
 from .models import ClaimStatus as S
 
 BEFORE_SHIPPING = {S.DRAFT, S.SUBMITTED, S.INFO_REQUESTED, S.RETURN_AUTHORIZED}
@@ -98,6 +106,21 @@ class Step:
     to_status: str | None
     data: dict = field(default_factory=dict)
     public: bool = True
+    effects: list[Callable[[ClaimEvent], object]] = field(default_factory=list)
+
+    def tell_buyer(self, email: str) -> None:
+        """E-mail the buyer about this act: ``email`` names the template (notifications.emails),
+        sent once, in the organisation's language."""
+        self.effects.append(partial(effects.email, kind=email))
+
+    def tell_staff(self, email: str) -> None:
+        """E-mail CPRO's sales staff about this act (``email`` as for ``tell_buyer``)."""
+        self.effects.append(partial(effects.email, kind=email))
+
+    def tell_partners(self, webhook: str) -> None:
+        """Send the organisation's webhook endpoints the event ``webhook`` (e.g.
+        ``message.created``), signed, retried with backoff."""
+        self.effects.append(partial(effects.webhook, name=webhook))
 
 
 @contextmanager
@@ -132,6 +155,9 @@ def act(claim: Claim | int, action: str, actor: Actor, **data) -> Iterator[Step]
             data=step.data,
             public=step.public,
         )
-        after_event(event)  # e-mails and documents, queued in this transaction (outbox)
+        if event.public and from_status != locked.status:
+            step.tell_partners(effects.CLAIM_STATUS_CHANGED)
+        for effect in step.effects:
+            effect(event)  # queued in this transaction, through the outbox
         if isinstance(claim, Claim):
             claim.refresh_from_db()

@@ -57,7 +57,7 @@ def build_documents():
     from django.db import transaction
 
     from accounts.models import Organisation
-    from claims import documents
+    from claims import document_service
     from claims.models import Charge, Claim, ClaimItem, CreditNote, DebitNote, DocumentKind
     from warranty.models import ProductModel, Shipment, Unit
 
@@ -162,8 +162,8 @@ def build_documents():
     ]
     for name, for_claim, kind, notes in wanted:
         with transaction.atomic():
-            document = documents.request_document(claim=for_claim, kind=kind, **notes)
-        yield name, documents.render(document)
+            document = document_service.request_document(claim=for_claim, kind=kind, **notes)
+        yield name, document_service.render(document)
 
 
 if __name__ == "__main__":

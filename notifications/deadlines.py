@@ -23,11 +23,9 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
-from django.utils import timezone
 
-from claims.actors import Actor
+from claims.holds import HOLD_PENDING, end_hold
 from claims.models import Claim, ClaimStatus
-from claims.workflow import act
 from warranty import rules
 from warranty.selectors import PolicyTable, seoul_today
 
@@ -48,22 +46,6 @@ HOLD_WINDOWS = (
     (ReminderKind.HOLD_2D, 1, 2),
     (ReminderKind.HOLD_ENDED, None, 0),
 )
-# N4: "still before return_authorized or inspected": not yet authorized for return, or returned
-# (authorized, shipped, received) but not yet inspected. Decided, refused, cancelled and closed
-# claims no longer need the products kept.
-HOLD_PENDING = frozenset(
-    {
-        ClaimStatus.SUBMITTED,
-        ClaimStatus.INFO_REQUESTED,
-        ClaimStatus.RETURN_AUTHORIZED,
-        ClaimStatus.SHIPPED,
-        ClaimStatus.RECEIVED,
-    }
-)
-
-
-class _Skip(Exception):
-    """Nothing to do after all (checked under the claim's lock): roll back quietly."""
 
 
 def _window(field: str, today: date, low: int | None, high: int | None) -> Q:
@@ -175,7 +157,7 @@ def remind_notice_deadlines(*, today: date | None = None) -> dict[str, int]:
 
 def sweep_holds(*, today: date | None = None) -> dict[str, int]:
     """N4: remind staff 7 and 2 days before a pending claim's hold ends; when it has ended,
-    record the ``hold_ended`` event (the buyer and staff are told, see notifications.dispatch).
+    record it through the claims act ``end_hold`` (which tells the buyer and staff).
 
     Returns the number of reminders and hold ends recorded by kind.
     """
@@ -199,23 +181,16 @@ def sweep_holds(*, today: date | None = None) -> dict[str, int]:
 
 
 def _end_hold(claim_id: int, hold_until: date, today: date) -> bool:
-    try:
-        with act(claim_id, "hold_ended", Actor.system(), hold_until=hold_until) as step:
-            if step.claim.status not in HOLD_PENDING:
-                raise _Skip
-            _reminder, created = Reminder.objects.get_or_create(
-                claim=step.claim,
+    """The N4 act, and the sweep's own mark that this claim's hold end is recorded."""
+    with transaction.atomic():
+        ended = end_hold(claim=claim_id, today=today)
+        if ended:
+            Reminder.objects.get_or_create(
+                claim_id=claim_id,
                 kind=ReminderKind.HOLD_ENDED,
                 defaults={"deadline": hold_until, "recorded_on": today},
             )
-            if not created:
-                raise _Skip  # a concurrent sweep got here first
-            step.claim.hold_ended_at = timezone.now()
-            step.claim.save(update_fields=["hold_ended_at", "updated_at"])
-            step.data.update(status=step.claim.status, recorded_on=today)
-    except _Skip:
-        return False
-    return True
+    return ended
 
 
 def _remind(

@@ -30,7 +30,7 @@ EMAIL_TASK_OPTIONS = {
 
 @shared_task(**EMAIL_TASK_OPTIONS)
 def send_claim_email(event_id: int, kind: str) -> int:
-    """The ``kind`` e-mail about one claim event (see notifications.dispatch)."""
+    """The ``kind`` e-mail about one claim event (named by the act, see claims.effects)."""
     return emails.send_event_email(event_id=event_id, kind=kind)
 
 

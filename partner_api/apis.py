@@ -23,9 +23,9 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from claims import returns, services
+from claims import services
 from claims.actors import Actor
-from claims.documents import download_name
+from claims.document_selectors import download_name
 from claims.models import Channel, Claim
 from claims.selectors import claim_of, messages_for
 from rma_portal.api import caller_organisation
@@ -392,7 +392,7 @@ class ShipmentApi(APIView):
     def post(self, request, rma_or_id):
         claim = _claim(request, rma_or_id)
         data = _parse(ShipmentSerializer, request)
-        returns.record_shipment(
+        services.record_shipment(
             actor=_actor(request),
             claim=claim,
             carrier=data["carrier"],
@@ -448,8 +448,8 @@ class MessagesApi(APIView):
     def post(self, request, rma_or_id):
         claim = _claim(request, rma_or_id)
         data = _parse(MessageInputSerializer, request)
-        message = services.post_message(actor=_actor(request), claim=claim, body=data["body"])
-        return Response(MessageSerializer(message).data, status=http.HTTP_201_CREATED)
+        sent = services.post_buyer_message(actor=_actor(request), claim=claim, body=data["body"])
+        return Response(MessageSerializer(sent.message).data, status=http.HTTP_201_CREATED)
 
 
 class AttachmentsApi(APIView):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from claims.cleaning import MAX_TEXT, max_length
 from claims.models import (
     Attachment,
     Claim,
@@ -23,12 +24,11 @@ from claims.models import (
     Message,
     Outcome,
 )
-from claims.services import MAX_TEXT
 from warranty.apis import VerdictSerializer
 
 from . import webhooks
 
-SHORT = 64  # serial, model, PO and PI columns
+SHORT = max_length(ClaimItem, "serial_number")  # serial, model, PO and PI columns
 MAX_ITEMS = 200
 
 
@@ -73,7 +73,9 @@ class ClaimItemInputSerializer(serializers.Serializer):
 
 class ClaimCreateSerializer(serializers.Serializer):
     items = ClaimItemInputSerializer(many=True, allow_empty=False, max_length=MAX_ITEMS)
-    buyer_reference = StrictCharField(max_length=100, required=False, allow_blank=True)
+    buyer_reference = StrictCharField(
+        max_length=max_length(Claim, "buyer_reference"), required=False, allow_blank=True
+    )
 
 
 class ClaimUpdateSerializer(serializers.Serializer):
@@ -82,7 +84,9 @@ class ClaimUpdateSerializer(serializers.Serializer):
     items = ClaimItemInputSerializer(
         many=True, allow_empty=False, max_length=MAX_ITEMS, required=False
     )
-    buyer_reference = StrictCharField(max_length=100, required=False, allow_blank=True)
+    buyer_reference = StrictCharField(
+        max_length=max_length(Claim, "buyer_reference"), required=False, allow_blank=True
+    )
 
 
 class CancelSerializer(serializers.Serializer):
@@ -90,8 +94,8 @@ class CancelSerializer(serializers.Serializer):
 
 
 class ShipmentSerializer(serializers.Serializer):
-    carrier = StrictCharField(max_length=100)
-    tracking_number = StrictCharField(max_length=100)
+    carrier = StrictCharField(max_length=max_length(Claim, "carrier"))
+    tracking_number = StrictCharField(max_length=max_length(Claim, "tracking_number"))
 
 
 class MessageInputSerializer(serializers.Serializer):

@@ -2,9 +2,10 @@
 events, the payloads (built here and nowhere else), the signature, and the delivery attempts
 with exponential backoff.
 
-``enqueue_for_event`` runs inside the act's transaction (called by notifications.dispatch): the
-delivery rows commit with the change or not at all, and the first attempt goes out through the
-outbox, so a broker outage delays a webhook instead of losing it. Retries are scheduled by the
+``emit`` runs inside the act's transaction (the act names its webhook events, see
+``claims.workflow.Step.tell_partners``): the delivery rows commit with the change or not at
+all, and the first attempt goes out through the outbox, so a broker outage delays a webhook
+instead of losing it. Retries are scheduled by the
 delivery task itself; ``requeue_overdue`` (beat) picks up any retry whose message was lost.
 """
 
@@ -39,8 +40,6 @@ SIGNATURE_HEADER = "X-CPRO-Signature"
 EVENT_HEADER = "X-CPRO-Event"
 DELIVERY_HEADER = "X-CPRO-Delivery"
 USER_AGENT = "CPRO-RMA-Webhooks/1"
-# Acts that add a message both sides see (internal notes are another kind, never sent).
-MESSAGE_KINDS = frozenset({"post_message", "request_info", "answer_info"})
 # A delivery task may arrive a little before its time (clock skew between processes).
 EARLY_TOLERANCE = timedelta(seconds=1)
 # A retry this late has lost its message (worker or broker restarted): publish it again.
@@ -59,24 +58,6 @@ def retry_delay(attempts: int) -> float:
 
 
 # --- Events and payloads -------------------------------------------------------------------
-
-
-def webhook_events(event: ClaimEvent) -> list[str]:
-    """The webhook events a claim event makes: a submission is both ``claim.submitted`` and a
-    status change; a document rendered is ``document.ready``; a visible message is
-    ``message.created``. Events off the buyer's timeline make none."""
-    if not event.public:
-        return []
-    names = []
-    if event.kind == "submit":
-        names.append(WebhookEvent.CLAIM_SUBMITTED)
-    if event.from_status and event.to_status and event.from_status != event.to_status:
-        names.append(WebhookEvent.CLAIM_STATUS_CHANGED)
-    if event.kind == "document_issued":
-        names.append(WebhookEvent.DOCUMENT_READY)
-    if event.kind in MESSAGE_KINDS and (event.data or {}).get("message"):
-        names.append(WebhookEvent.MESSAGE_CREATED)
-    return [str(name) for name in names]
 
 
 def api_url(name: str, *args: Any) -> str:
@@ -150,33 +131,32 @@ def payload_for(event: ClaimEvent, name: str) -> dict[str, Any]:
     return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
 
 
-def enqueue_for_event(event: ClaimEvent) -> list[WebhookDelivery]:
-    """Create the deliveries ``event`` calls for and queue their first attempt (outbox, after
-    commit). Runs in the act's transaction; an event seen twice makes no second delivery."""
-    names = webhook_events(event)
-    if not names:
+def emit(event: ClaimEvent, name: str) -> list[WebhookDelivery]:
+    """Create the deliveries of webhook event ``name`` caused by ``event`` (the act names it,
+    see ``claims.workflow.Step.tell_partners``) and queue their first attempt through the outbox,
+    after commit. Runs in the act's transaction; the same event and name twice make no second
+    delivery."""
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            organisation_id=event.claim.organisation_id, active=True
+        )
+        if endpoint.subscribes_to(name)
+    ]
+    if not endpoints:
         return []
-    endpoints = list(
-        WebhookEndpoint.objects.filter(organisation_id=event.claim.organisation_id, active=True)
-    )
+    payload = payload_for(event, name)
     created = []
-    for name in names:
-        subscribed = [endpoint for endpoint in endpoints if endpoint.subscribes_to(name)]
-        if not subscribed:
-            continue
-        payload = payload_for(event, name)
-        for endpoint in subscribed:
-            delivery, is_new = WebhookDelivery.objects.get_or_create(
-                endpoint=endpoint,
-                source_event=event,
-                event=name,
-                defaults={"claim_id": event.claim_id, "payload": payload},
-            )
-            if is_new:
-                outbox.enqueue(
-                    DELIVER_TASK, args=[delivery.pk], dedupe_key=f"webhook:{delivery.pk}"
-                )
-                created.append(delivery)
+    for endpoint in endpoints:
+        delivery, is_new = WebhookDelivery.objects.get_or_create(
+            endpoint=endpoint,
+            source_event=event,
+            event=name,
+            defaults={"claim_id": event.claim_id, "payload": payload},
+        )
+        if is_new:
+            outbox.enqueue(DELIVER_TASK, args=[delivery.pk], dedupe_key=f"webhook:{delivery.pk}")
+            created.append(delivery)
     return created
 
 

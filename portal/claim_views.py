@@ -1,7 +1,7 @@
 """Buyer pages for claims: the list, the wizard (new and draft), the live verdict, the claim page
 and its acts (message, evidence, shipment, cancel, submit), evidence downloads.
 
-Every write goes through ``claims.services`` / ``claims.returns`` as ``Actor.buyer`` on the
+Every write goes through ``claims.services`` as ``Actor.buyer`` on the
 portal channel; a refused act comes back as a ``DomainError`` whose message is put beside the
 field that caused it, and nothing is saved (the whole request is one transaction). Another
 organisation's claim or attachment is "not found".
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from claims import returns, services
+from claims import services
 from claims.actors import BUYER, Actor
 from claims.models import Claim, ClaimStatus
 from claims.selectors import attachment_for, claim_of, messages_for, timeline
@@ -491,11 +491,9 @@ def claim_message(request, pk):
     """A message in the thread; while CPRO's question is open, the answer to it."""
 
     def call(claim, data):
-        actor = _actor(request)
-        if claim.status == ClaimStatus.INFO_REQUESTED:
-            services.answer_info(actor=actor, claim=claim, answer=data["body"])
+        sent = services.post_buyer_message(actor=_actor(request), claim=claim, body=data["body"])
+        if sent.answered:
             return _("Your answer was sent to CPRO.")
-        services.post_message(actor=actor, claim=claim, body=data["body"])
         return _("Your message was sent.")
 
     return _act(request, pk, "message_form", MessageForm(request.POST), call)
@@ -543,7 +541,7 @@ def _files_error(call):
 @require_POST
 def claim_shipment(request, pk):
     def call(claim, data):
-        returns.record_shipment(
+        services.record_shipment(
             actor=_actor(request),
             claim=claim,
             carrier=data["carrier"],

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from claims import documents, returns, services
+from claims import document_service, services
 from claims.actors import Actor
 from claims.events import verify_claim
 from claims.models import (
@@ -99,7 +99,7 @@ def test_sales_staff_walk_one_claim_through_every_act(clerk_client, clerk):
     assert claim.status == ClaimStatus.RETURN_AUTHORIZED
     assert list(claim.items.filter(return_authorized=False)) == [kept]
 
-    returns.record_shipment(actor=buyer, claim=claim, carrier="DHL", tracking_number="JD0146")
+    services.record_shipment(actor=buyer, claim=claim, carrier="DHL", tracking_number="JD0146")
     claim.refresh_from_db()
     page = clerk_client.get(change_url(claim))
     assert act_url(claim, "receive") in page.text
@@ -376,8 +376,8 @@ def test_staff_void_a_document_with_a_reason_and_the_paper_then_says_so(clerk_cl
     claim = submitted_claim(items=1, status=ClaimStatus.RETURN_AUTHORIZED)
     claim.items.update(return_authorized=True)
     bare = submitted_claim(items=1, rma="RMA-2025-000043")
-    document = documents.render(
-        documents.request_document(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
+    document = document_service.render(
+        document_service.request_document(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
     )
     assert act_url(claim, "void-document") in clerk_client.get(change_url(claim)).text
     assert act_url(bare, "void-document") not in clerk_client.get(change_url(bare)).text

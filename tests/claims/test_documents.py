@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 from django.urls import reverse
 
-from claims import documents
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import (
     S1_ADDRESS,
@@ -23,7 +23,7 @@ from claims.models import (
     DocumentKind,
     SupportContact,
 )
-from claims.workflow import act
+from notifications.models import OutboxMessage
 from rma_portal.exceptions import InvalidState
 from tests.conftest import wait_for
 from tests.factories import ClaimFactory, ClaimItemFactory, OrganisationFactory, UserFactory
@@ -56,7 +56,9 @@ def staff(db):
 
 
 def issue(claim, kind=DocumentKind.RETURN_AUTHORIZATION, **notes) -> Document:
-    return documents.render(documents.request_document(claim=claim, kind=kind, **notes))
+    return document_service.render(
+        document_service.request_document(claim=claim, kind=kind, **notes)
+    )
 
 
 def pdf_of(document: Document) -> pypdf.PdfReader:
@@ -239,7 +241,7 @@ def test_a_file_lost_from_storage_is_rendered_again(claim):
     document = issue(claim)
     document.file.storage.delete(document.file.name)
 
-    again = documents.render(document)
+    again = document_service.render(document)
 
     assert again.file.storage.exists(again.file.name)
     assert ClaimEvent.objects.filter(claim=claim, kind="document_issued").count() == 1
@@ -253,7 +255,9 @@ def test_the_file_name_is_not_guessable(claim):
 
 def test_request_schedules_rendering_after_commit(claim, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        document = documents.request_document(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
+        document = document_service.request_document(
+            claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION
+        )
 
     assert document.status == "pending"
     assert len(callbacks) == 1
@@ -263,41 +267,26 @@ def test_a_draft_gets_no_document(db):
     draft = ClaimFactory(status="draft")
 
     with pytest.raises(InvalidState):
-        documents.request_document(claim=draft, kind=DocumentKind.RETURN_AUTHORIZATION)
+        document_service.request_document(claim=draft, kind=DocumentKind.RETURN_AUTHORIZATION)
 
 
-def test_authorizing_the_return_calls_for_the_return_authorization(claim, staff):
+def test_authorizing_the_return_requests_the_return_authorization(claim, staff):
     claim.status = "submitted"
     claim.save()
-    with act(claim, "authorize_return", Actor.staff(staff)):
-        pass
-    event = claim.events.get(kind="authorize_return")
 
-    (document,) = documents.documents_for_event(event)
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
 
-    assert document.kind == DocumentKind.RETURN_AUTHORIZATION and document.claim == claim
-
-
-def test_issuing_notes_calls_for_their_documents(claim, staff):
-    claim.status = "inspected"
-    claim.save()
-    credit, debit = credit_note_for(claim), debit_note_for(claim)
-    with act(claim, "issue_credit_note", Actor.staff(staff), credit_note_id=credit.pk):
-        pass
-    with act(claim, "issue_debit_note", Actor.staff(staff), debit_note_id=debit.pk):
-        pass
-
-    (cn,) = documents.documents_for_event(claim.events.get(kind="issue_credit_note"))
-    (dn,) = documents.documents_for_event(claim.events.get(kind="issue_debit_note"))
-
-    assert (cn.kind, cn.credit_note) == (DocumentKind.CREDIT_NOTE, credit)
-    assert (dn.kind, dn.debit_note) == (DocumentKind.DEBIT_NOTE, debit)
+    (document,) = Document.objects.filter(claim=claim)
+    assert (document.kind, document.status) == (DocumentKind.RETURN_AUTHORIZATION, "pending")
+    assert OutboxMessage.objects.filter(
+        task_name="claims.tasks.render_document", args=[document.pk]
+    ).exists()
 
 
 def test_reissuing_supersedes_the_old_document(claim, staff):
     old = issue(claim)
 
-    new = documents.reissue_document(
+    new = document_service.reissue_document(
         actor=Actor.staff(staff), document=old, reason="language changed"
     )
 
@@ -309,7 +298,7 @@ def test_reissuing_supersedes_the_old_document(claim, staff):
 def test_voiding_is_recorded_in_the_event_log_and_cannot_happen_twice(claim, staff):
     document = issue(claim)
 
-    documents.void_document(actor=Actor.staff(staff), document=document, reason="Withdrawn.")
+    document_service.void_document(actor=Actor.staff(staff), document=document, reason="Withdrawn.")
 
     event = claim.events.get(kind="void_document")
     assert (event.actor, event.data["document_id"], event.data["reason"]) == (
@@ -318,7 +307,7 @@ def test_voiding_is_recorded_in_the_event_log_and_cannot_happen_twice(claim, sta
         "Withdrawn.",
     )
     with pytest.raises(InvalidState):
-        documents.void_document(actor=Actor.staff(staff), document=document, reason="Again.")
+        document_service.void_document(actor=Actor.staff(staff), document=document, reason="Again.")
     assert claim.events.filter(kind="void_document").count() == 1
 
 
@@ -349,7 +338,7 @@ def test_verification_page_says_a_document_is_genuine_and_valid(claim, client):
 
 def test_verification_page_says_a_voided_document_is_no_longer_valid(claim, client):
     document = issue(claim)
-    documents.void_document(
+    document_service.void_document(
         actor=Actor.staff(UserFactory(username="voider", organisation=None, is_staff=True)),
         document=document,
         reason="Authorization withdrawn.",
@@ -432,7 +421,9 @@ def test_a_real_worker_renders_a_requested_document(transactional_db, celery_wor
     claim = ClaimFactory(status="return_authorized", rma_number="RMA-2026-000777")
     ClaimItemFactory(claim=claim, return_authorized=True)
 
-    document = documents.request_document(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
+    document = document_service.request_document(
+        claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION
+    )
 
     wait_for(lambda: Document.objects.get(pk=document.pk).status == "ready", timeout=90)
     document.refresh_from_db()

@@ -7,7 +7,7 @@ import time
 import pytest
 from celery import current_app
 
-from claims import documents
+from claims import document_service
 from claims.models import ClaimEvent, Document, DocumentKind
 from tests.conftest import WorkerProcess, wait_for
 from tests.factories import ClaimFactory, ClaimItemFactory, OrganisationFactory
@@ -45,7 +45,9 @@ def test_a_worker_killed_while_rendering_leaves_the_document_exactly_once(
     first = WorkerProcess(extra_env=env).start()
     second = None
     try:
-        document = documents.request_document(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
+        document = document_service.request_document(
+            claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION
+        )
         wait_for(taken_by_a_worker, timeout=60, interval=0.05)
         time.sleep(0.5)
         first.stop(signal.SIGKILL)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims import returns
+from claims import services
 from claims.actors import Actor
 from claims.models import Charge, ClaimStatus
 from rma_portal.exceptions import DomainError, Forbidden, InvalidState, ValidationFailed
@@ -22,8 +22,8 @@ def received_claim(staff, items=1, authorize=None, conditions=None):
     claim = submitted_claim(items)
     rows = list(claim.items.order_by("position"))
     chosen = rows if authorize is None else [rows[i] for i in authorize]
-    returns.authorize_return(actor=staff, claim=claim, items=chosen)
-    returns.receive(
+    services.authorize_return(actor=staff, claim=claim, items=chosen)
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -50,7 +50,7 @@ def state(claim):
 def test_n5_inspection_records_findings_and_outcome_and_makes_the_verdict_final(staff):
     claim, (item,) = received_claim(staff)
 
-    returns.inspect(actor=staff, claim=claim, results={item.pk: {**REPAIR, "notes": " ok "}})
+    services.inspect(actor=staff, claim=claim, results={item.pk: {**REPAIR, "notes": " ok "}})
 
     item.refresh_from_db()
     assert claim.status == ClaimStatus.INSPECTED
@@ -81,7 +81,7 @@ def test_w5_a_tampered_finding_blocks_a_repair_and_names_the_clause(staff):
     before = state(claim)
 
     with pytest.raises(ValidationFailed) as exc:
-        returns.inspect(
+        services.inspect(
             actor=staff,
             claim=claim,
             results={item.pk: {"findings": ["confirmed_defect", "tampered"], "outcome": "repair"}},
@@ -98,7 +98,7 @@ def test_w2_a_third_party_part_found_blocks_every_d1_remedy(staff, outcome):
     claim, (item,) = received_claim(staff)
 
     with pytest.raises(ValidationFailed, match="W2"):
-        returns.inspect(
+        services.inspect(
             actor=staff,
             claim=claim,
             results={
@@ -118,8 +118,8 @@ def test_w1_a_defect_after_the_period_cannot_get_a_remedy(staff):
         shipment__delivery_date=datetime.date(2023, 6, 5),
     )
     item = ClaimItemFactory(claim=claim, unit=unit)
-    returns.authorize_return(actor=staff, claim=claim)
-    returns.receive(
+    services.authorize_return(actor=staff, claim=claim)
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -128,14 +128,14 @@ def test_w1_a_defect_after_the_period_cannot_get_a_remedy(staff):
     )
 
     with pytest.raises(ValidationFailed, match="W1: The hidden defect was discovered"):
-        returns.inspect(actor=staff, claim=claim, results={item.pk: REPAIR})
+        services.inspect(actor=staff, claim=claim, results={item.pk: REPAIR})
 
 
 def test_d2_a_returned_item_found_not_covered_gets_the_default_charge(staff, settings):
     settings.RMA_D2_DEFAULT_VERIFICATION = Decimal("55.00")
     claim, (item,) = received_claim(staff)
 
-    returns.inspect(actor=staff, claim=claim, results={item.pk: TAMPERED})
+    services.inspect(actor=staff, claim=claim, results={item.pk: TAMPERED})
 
     item.refresh_from_db()
     assert (item.outcome, item.outcome_reason, item.verdict_status) == (
@@ -167,8 +167,8 @@ def test_d2_charge_lines_given_by_staff_are_used_in_the_units_currency(staff):
     item = ClaimItemFactory(
         claim=claim, unit=UnitFactory(shipment__buyer=claim.organisation, currency="KRW")
     )
-    returns.authorize_return(actor=staff, claim=claim)
-    returns.receive(
+    services.authorize_return(actor=staff, claim=claim)
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -176,7 +176,7 @@ def test_d2_charge_lines_given_by_staff_are_used_in_the_units_currency(staff):
         rma_on_documents=True,
     )
 
-    returns.inspect(
+    services.inspect(
         actor=staff,
         claim=claim,
         results={
@@ -196,7 +196,7 @@ def test_d2_charge_lines_given_by_staff_are_used_in_the_units_currency(staff):
 def test_d2_no_fault_found_is_a_covered_unit_but_an_unjustified_return(staff):
     claim, (item,) = received_claim(staff)
 
-    returns.inspect(
+    services.inspect(
         actor=staff,
         claim=claim,
         results={
@@ -224,7 +224,9 @@ def test_d2_bad_charge_lines_are_refused_and_change_nothing(staff, charge, words
     before = state(claim)
 
     with pytest.raises(ValidationFailed, match=words):
-        returns.inspect(actor=staff, claim=claim, results={item.pk: {**TAMPERED, "charge": charge}})
+        services.inspect(
+            actor=staff, claim=claim, results={item.pk: {**TAMPERED, "charge": charge}}
+        )
 
     assert state(claim) == before
 
@@ -233,7 +235,7 @@ def test_a_charge_on_a_covered_outcome_is_refused(staff):
     claim, (item,) = received_claim(staff)
 
     with pytest.raises(ValidationFailed, match="only to returned items found not covered"):
-        returns.inspect(
+        services.inspect(
             actor=staff, claim=claim, results={item.pk: {**REPAIR, "charge": {"verification": 5}}}
         )
 
@@ -243,7 +245,7 @@ def test_not_covered_needs_a_reason(staff):
     before = state(claim)
 
     with pytest.raises(ValidationFailed, match="not covered needs a reason") as exc:
-        returns.inspect(
+        services.inspect(
             actor=staff,
             claim=claim,
             results={item.pk: {"findings": ["tampered"], "outcome": "not_covered", "reason": " "}},
@@ -257,7 +259,7 @@ def test_d1_a_remedy_needs_a_confirmed_defect(staff):
     claim, (item,) = received_claim(staff)
 
     with pytest.raises(ValidationFailed, match="confirmed_defect"):
-        returns.inspect(
+        services.inspect(
             actor=staff,
             claim=claim,
             results={item.pk: {"findings": ["no_fault_found"], "outcome": "credit_note"}},
@@ -278,7 +280,7 @@ def test_bad_results_are_refused_with_a_clear_message(staff, result, words):
     claim, (item,) = received_claim(staff)
 
     with pytest.raises(ValidationFailed, match=words):
-        returns.inspect(actor=staff, claim=claim, results={item.pk: result})
+        services.inspect(actor=staff, claim=claim, results={item.pk: result})
 
 
 def test_every_examined_item_needs_a_result_and_all_problems_are_reported_at_once(staff):
@@ -286,7 +288,7 @@ def test_every_examined_item_needs_a_result_and_all_problems_are_reported_at_onc
     before = state(claim)
 
     with pytest.raises(ValidationFailed) as exc:
-        returns.inspect(
+        services.inspect(
             actor=staff,
             claim=claim,
             results={
@@ -304,20 +306,20 @@ def test_results_for_an_item_of_another_claim_are_refused(staff):
     stranger = submitted_claim(items=1).items.get()
 
     with pytest.raises(DomainError, match="not in this claim"):
-        returns.inspect(actor=staff, claim=claim, results={item.pk: REPAIR, stranger.pk: REPAIR})
+        services.inspect(actor=staff, claim=claim, results={item.pk: REPAIR, stranger.pk: REPAIR})
 
 
 def test_a_missing_item_is_decided_not_covered_without_findings_and_without_a_charge(staff):
     claim, (present, missing) = received_claim(staff, items=2, conditions={1: "missing"})
 
     with pytest.raises(ValidationFailed, match="was not examined"):
-        returns.inspect(
+        services.inspect(
             actor=staff,
             claim=claim,
             results={present.pk: REPAIR, missing.pk: {"findings": [], "outcome": "repair"}},
         )
 
-    returns.inspect(
+    services.inspect(
         actor=staff,
         claim=claim,
         results={
@@ -334,7 +336,7 @@ def test_a_missing_item_is_decided_not_covered_without_findings_and_without_a_ch
 def test_d2_a_wrong_item_returned_is_not_covered_and_charged(staff):
     claim, (item,) = received_claim(staff, conditions={0: "wrong_item"})
 
-    returns.inspect(
+    services.inspect(
         actor=staff,
         claim=claim,
         results={item.pk: {"outcome": "not_covered", "reason": "Another unit arrived."}},
@@ -347,13 +349,13 @@ def test_an_item_not_authorized_for_return_needs_a_decision_not_covered_and_no_c
     claim, (returned, kept) = received_claim(staff, items=2, authorize=[0])
 
     with pytest.raises(ValidationFailed) as exc:
-        returns.inspect(actor=staff, claim=claim, results={returned.pk: REPAIR})
+        services.inspect(actor=staff, claim=claim, results={returned.pk: REPAIR})
     assert set(exc.value.errors) == {f"results.{kept.pk}"}
 
     with pytest.raises(ValidationFailed, match="was not examined"):
-        returns.inspect(actor=staff, claim=claim, results={returned.pk: REPAIR, kept.pk: REPAIR})
+        services.inspect(actor=staff, claim=claim, results={returned.pk: REPAIR, kept.pk: REPAIR})
 
-    returns.inspect(
+    services.inspect(
         actor=staff,
         claim=claim,
         results={
@@ -374,7 +376,7 @@ def test_on_site_inspection_during_the_hold_decides_every_item_without_a_return(
     claim = submitted_claim(items=2)
     first, second = claim.items.order_by("position")
 
-    returns.inspect(
+    services.inspect(
         actor=staff,
         claim=claim,
         on_site=True,
@@ -405,7 +407,7 @@ def test_on_site_every_item_needs_findings(staff):
     first, second = claim.items.order_by("position")
 
     with pytest.raises(ValidationFailed) as exc:
-        returns.inspect(
+        services.inspect(
             actor=staff,
             claim=claim,
             on_site=True,
@@ -420,7 +422,7 @@ def test_without_a_return_the_inspection_must_be_on_site(staff):
     before = state(claim)
 
     with pytest.raises(InvalidState, match="on site"):
-        returns.inspect(actor=staff, claim=claim, results={claim.items.get().pk: REPAIR})
+        services.inspect(actor=staff, claim=claim, results={claim.items.get().pk: REPAIR})
 
     assert state(claim) == before
 
@@ -429,7 +431,7 @@ def test_returned_goods_are_not_inspected_on_site(staff):
     claim, (item,) = received_claim(staff)
 
     with pytest.raises(InvalidState, match="not on site"):
-        returns.inspect(actor=staff, claim=claim, on_site=True, results={item.pk: REPAIR})
+        services.inspect(actor=staff, claim=claim, on_site=True, results={item.pk: REPAIR})
 
 
 def test_a_buyer_cannot_inspect(staff):
@@ -437,17 +439,17 @@ def test_a_buyer_cannot_inspect(staff):
     before = state(claim)
 
     with pytest.raises(Forbidden):
-        returns.inspect(actor=Actor.buyer(claim.author), claim=claim, results={item.pk: REPAIR})
+        services.inspect(actor=Actor.buyer(claim.author), claim=claim, results={item.pk: REPAIR})
 
     assert state(claim) == before
 
 
 def test_a_shipped_return_cannot_be_inspected_before_it_is_received(staff):
     claim = submitted_claim(items=1)
-    returns.authorize_return(actor=staff, claim=claim)
-    returns.record_shipment(
+    services.authorize_return(actor=staff, claim=claim)
+    services.record_shipment(
         actor=Actor.buyer(claim.author), claim=claim, carrier="DHL", tracking_number="1"
     )
 
     with pytest.raises(InvalidState):
-        returns.inspect(actor=staff, claim=claim, results={claim.items.get().pk: REPAIR})
+        services.inspect(actor=staff, claim=claim, results={claim.items.get().pk: REPAIR})

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from claims import returns
+from claims import services
 from claims.actors import Actor
-from claims.models import Charge, ClaimStatus, CreditNote, DebitNote, NumberSequence
+from claims.models import Charge, ClaimStatus, CreditNote, DebitNote, Document, NumberSequence
 from rma_portal.exceptions import DomainError, Forbidden, InvalidState
 from tests.factories import ClaimFactory, ClaimItemFactory, UnitFactory, UserFactory
 from warranty.rules import SEOUL
@@ -71,7 +71,7 @@ def staff(db):
 def test_d1_a_credit_note_is_for_the_units_invoiced_amount_and_currency(staff):
     item = credit_item(price="1234.50", currency="EUR")
 
-    note = returns.issue_credit_note(actor=staff, item=item)
+    note = services.issue_credit_note(actor=staff, item=item)
 
     assert (note.amount, note.currency) == (Decimal("1234.50"), "EUR")
     assert (note.item, note.claim, note.issued_by) == (item, item.claim, staff.user)
@@ -86,10 +86,34 @@ def test_d1_a_credit_note_is_for_the_units_invoiced_amount_and_currency(staff):
 
 
 @pytest.mark.django_db
+def test_d1_issuing_a_credit_note_requests_its_document(staff):
+    item = credit_item()
+
+    note = services.issue_credit_note(actor=staff, item=item)
+
+    (document,) = Document.objects.filter(claim=item.claim)
+    assert (document.kind, document.credit_note, document.status) == (
+        "credit_note",
+        note,
+        "pending",
+    )
+
+
+@pytest.mark.django_db
+def test_d2_issuing_a_debit_note_requests_its_document(staff):
+    item = charged_item()
+
+    note = services.issue_debit_note(actor=staff, claim=item.claim)
+
+    (document,) = Document.objects.filter(claim=item.claim)
+    assert (document.kind, document.debit_note, document.status) == ("debit_note", note, "pending")
+
+
+@pytest.mark.django_db
 def test_credit_notes_are_numbered_cn_year_and_five_digits_in_sequence(staff):
     year = seoul_today().year
 
-    numbers = [returns.issue_credit_note(actor=staff, item=credit_item()).number for _ in range(3)]
+    numbers = [services.issue_credit_note(actor=staff, item=credit_item()).number for _ in range(3)]
 
     assert numbers == [f"CN-{year}-00001", f"CN-{year}-00002", f"CN-{year}-00003"]
     assert all(re.fullmatch(r"CN-\d{4}-\d{5}", n) for n in numbers)
@@ -98,13 +122,13 @@ def test_credit_notes_are_numbered_cn_year_and_five_digits_in_sequence(staff):
 @pytest.mark.django_db
 def test_d1_a_credit_note_is_issued_once_per_item(staff):
     item = credit_item()
-    first = returns.issue_credit_note(actor=staff, item=item)
+    first = services.issue_credit_note(actor=staff, item=item)
     claim = item.claim
     claim.refresh_from_db()
     events = claim.event_count
 
     with pytest.raises(InvalidState, match=f"{first.number} was already issued"):
-        returns.issue_credit_note(actor=staff, item=item)
+        services.issue_credit_note(actor=staff, item=item)
 
     claim.refresh_from_db()
     assert CreditNote.objects.filter(item=item).count() == 1
@@ -117,7 +141,7 @@ def test_d1_no_credit_note_for_an_item_decided_otherwise(staff):
     item = charged_item()
 
     with pytest.raises(InvalidState, match="not decided for a credit note"):
-        returns.issue_credit_note(actor=staff, item=item)
+        services.issue_credit_note(actor=staff, item=item)
 
     assert not CreditNote.objects.exists()
     assert not NumberSequence.objects.filter(kind="CN").exists()
@@ -131,7 +155,7 @@ def test_d1_no_credit_note_before_inspection(staff):
     claim.save()
 
     with pytest.raises(InvalidState):
-        returns.issue_credit_note(actor=staff, item=item)
+        services.issue_credit_note(actor=staff, item=item)
 
 
 @pytest.mark.django_db
@@ -139,7 +163,7 @@ def test_a_buyer_cannot_issue_a_credit_note():
     item = credit_item()
 
     with pytest.raises(Forbidden):
-        returns.issue_credit_note(actor=Actor.buyer(item.claim.author), item=item)
+        services.issue_credit_note(actor=Actor.buyer(item.claim.author), item=item)
 
     assert not CreditNote.objects.exists()
 
@@ -153,9 +177,9 @@ def test_d2_a_debit_note_bills_every_unwaived_charge_of_the_claim(staff):
     first = charged_item(claim, lines=("50.00", "30.00", "20.00"))
     second = charged_item(claim, lines=("10.00", "0", "5.25"))
     waived = charged_item(claim, lines=("99.00", "0", "0"))
-    returns.waive_charge(actor=staff, item=waived, reason="Goodwill for a long-standing buyer.")
+    services.waive_charge(actor=staff, item=waived, reason="Goodwill for a long-standing buyer.")
 
-    note = returns.issue_debit_note(actor=staff, claim=claim)
+    note = services.issue_debit_note(actor=staff, claim=claim)
 
     assert re.fullmatch(rf"DN-{seoul_today().year}-00001", note.number)
     assert (note.total, note.currency, note.issued_by) == (Decimal("115.25"), "USD", staff.user)
@@ -175,10 +199,10 @@ def test_d2_a_debit_note_bills_every_unwaived_charge_of_the_claim(staff):
 def test_d2_billed_charges_are_not_billed_twice(staff):
     claim = inspected_claim()
     charged_item(claim)
-    returns.issue_debit_note(actor=staff, claim=claim)
+    services.issue_debit_note(actor=staff, claim=claim)
 
     with pytest.raises(InvalidState, match="no unbilled D2 charges"):
-        returns.issue_debit_note(actor=staff, claim=claim)
+        services.issue_debit_note(actor=staff, claim=claim)
 
     assert DebitNote.objects.count() == 1
     assert NumberSequence.objects.get(kind="DN").last == 1
@@ -189,7 +213,7 @@ def test_d2_nothing_to_bill_is_refused(staff):
     claim = credit_item().claim
 
     with pytest.raises(InvalidState, match="no unbilled D2 charges"):
-        returns.issue_debit_note(actor=staff, claim=claim)
+        services.issue_debit_note(actor=staff, claim=claim)
 
 
 @pytest.mark.django_db
@@ -201,7 +225,7 @@ def test_d2_charges_in_different_currencies_are_not_billed_together(staff):
     events = claim.event_count
 
     with pytest.raises(DomainError, match="different currencies"):
-        returns.issue_debit_note(actor=staff, claim=claim)
+        services.issue_debit_note(actor=staff, claim=claim)
 
     claim.refresh_from_db()
     assert claim.event_count == events
@@ -214,7 +238,7 @@ def test_d2_a_waiver_needs_a_reason(staff):
     item = charged_item()
 
     with pytest.raises(DomainError) as exc:
-        returns.waive_charge(actor=staff, item=item, reason="  ")
+        services.waive_charge(actor=staff, item=item, reason="  ")
 
     assert exc.value.field == "reason"
     assert Charge.objects.get(item=item).waived is False
@@ -224,7 +248,7 @@ def test_d2_a_waiver_needs_a_reason(staff):
 def test_d2_a_waiver_is_recorded_with_its_reason(staff):
     item = charged_item()
 
-    charge = returns.waive_charge(actor=staff, item=item, reason=" Our courier damaged it. ")
+    charge = services.waive_charge(actor=staff, item=item, reason=" Our courier damaged it. ")
 
     assert (charge.waived, charge.waive_reason) == (True, "Our courier damaged it.")
     event = item.claim.events.get(kind="waive_charge")
@@ -235,12 +259,12 @@ def test_d2_a_waiver_is_recorded_with_its_reason(staff):
 @pytest.mark.django_db
 def test_d2_a_billed_charge_cannot_be_waived_or_changed(staff):
     item = charged_item()
-    note = returns.issue_debit_note(actor=staff, claim=item.claim)
+    note = services.issue_debit_note(actor=staff, claim=item.claim)
 
     with pytest.raises(InvalidState, match=note.number):
-        returns.waive_charge(actor=staff, item=item, reason="Too late.")
+        services.waive_charge(actor=staff, item=item, reason="Too late.")
     with pytest.raises(InvalidState, match="already billed"):
-        returns.set_charge(actor=staff, item=item, verification=1, transport=1, shipment=1)
+        services.set_charge(actor=staff, item=item, verification=1, transport=1, shipment=1)
 
     charge = Charge.objects.get(item=item)
     assert (charge.waived, charge.total) == (False, Decimal("100.00"))
@@ -250,10 +274,10 @@ def test_d2_a_billed_charge_cannot_be_waived_or_changed(staff):
 def test_d2_staff_adjust_a_charge_before_billing(staff):
     item = charged_item()
 
-    returns.set_charge(
+    services.set_charge(
         actor=staff, item=item, verification="40.00", transport=Decimal("12.5"), shipment=0
     )
-    note = returns.issue_debit_note(actor=staff, claim=item.claim)
+    note = services.issue_debit_note(actor=staff, claim=item.claim)
 
     assert note.total == Decimal("52.50")
     event = item.claim.events.get(kind="charge")
@@ -266,9 +290,9 @@ def test_d2_an_adjusted_charge_cannot_be_negative_or_zero(staff):
     item = charged_item()
 
     with pytest.raises(DomainError, match="cannot be negative"):
-        returns.set_charge(actor=staff, item=item, verification=-5, transport=0, shipment=0)
+        services.set_charge(actor=staff, item=item, verification=-5, transport=0, shipment=0)
     with pytest.raises(DomainError, match="waive it with a reason"):
-        returns.set_charge(actor=staff, item=item, verification=0, transport=0, shipment=0)
+        services.set_charge(actor=staff, item=item, verification=0, transport=0, shipment=0)
 
     assert Charge.objects.get(item=item).total == Decimal("100.00")
 
@@ -278,7 +302,7 @@ def test_d2_an_item_without_a_charge_cannot_be_charged(staff):
     item = credit_item()
 
     with pytest.raises(InvalidState, match="no D2 charge"):
-        returns.set_charge(actor=staff, item=item, verification=1, transport=1, shipment=1)
+        services.set_charge(actor=staff, item=item, verification=1, transport=1, shipment=1)
 
 
 # --- Numbers under concurrency (SPEC "Numbers": gapless per year, issued once) ---------------
@@ -313,10 +337,10 @@ def test_concurrent_credit_and_debit_notes_get_unique_gapless_numbers():
     credit_items = [credit_item() for _ in range(20)]
     debit_claims = [charged_item().claim for _ in range(20)]
     jobs = [
-        (lambda item=item: returns.issue_credit_note(actor=staff, item=item).number)
+        (lambda item=item: services.issue_credit_note(actor=staff, item=item).number)
         for item in credit_items
     ] + [
-        (lambda claim=claim: returns.issue_debit_note(actor=staff, claim=claim).number)
+        (lambda claim=claim: services.issue_debit_note(actor=staff, claim=claim).number)
         for claim in debit_claims
     ]
 
@@ -339,7 +363,7 @@ def test_concurrent_attempts_on_one_item_issue_one_credit_note():
     item = credit_item()
 
     numbers, errors = _run_in_threads(
-        [lambda: returns.issue_credit_note(actor=staff, item=item).number] * 8
+        [lambda: services.issue_credit_note(actor=staff, item=item).number] * 8
     )
 
     assert numbers == [f"CN-{seoul_today().year}-00001"]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims import returns
+from claims import services
 from claims.actors import Actor
 from claims.models import ClaimStatus
 from rma_portal.exceptions import DomainError, InvalidState, RuleInputError
@@ -55,7 +55,7 @@ def event_count(item):
 def test_d1_a_repaired_unit_ships_back_with_carrier_and_tracking(staff):
     item = decided_item("repair")
 
-    returns.ship_outbound(actor=staff, item=item, carrier=" UPS ", tracking_number=" 1Z99 ")
+    services.ship_outbound(actor=staff, item=item, carrier=" UPS ", tracking_number=" 1Z99 ")
 
     assert (item.outbound_carrier, item.outbound_tracking) == ("UPS", "1Z99")
     assert item.outbound_shipped_at is not None
@@ -73,7 +73,7 @@ def test_d1_a_repaired_unit_keeps_its_serial(staff):
     item = decided_item("repair")
 
     with pytest.raises(DomainError, match="its own serial number"):
-        returns.ship_outbound(
+        services.ship_outbound(
             actor=staff, item=item, carrier="UPS", tracking_number="1", replacement_serial="NEW-1"
         )
 
@@ -84,7 +84,7 @@ def test_d1_a_replacement_registers_a_new_unit_linked_to_the_item(staff):
     item = decided_item("replace", unit_price=Decimal("899.00"), currency="EUR")
     old = item.unit
 
-    returns.ship_outbound(
+    services.ship_outbound(
         actor=staff, item=item, carrier="DHL", tracking_number="JD1", replacement_serial=" NEW-1 "
     )
 
@@ -106,7 +106,7 @@ def test_d1_a_replacement_needs_its_serial(staff):
     events = event_count(item)
 
     with pytest.raises(DomainError) as exc:
-        returns.ship_outbound(actor=staff, item=item, carrier="DHL", tracking_number="1")
+        services.ship_outbound(actor=staff, item=item, carrier="DHL", tracking_number="1")
 
     assert exc.value.field == "replacement_serial"
     item.refresh_from_db()
@@ -121,7 +121,7 @@ def test_d1_a_replacement_serial_already_registered_is_refused_and_changes_nothi
     events = event_count(item)
 
     with pytest.raises(DomainError, match="already registered"):
-        returns.ship_outbound(
+        services.ship_outbound(
             actor=staff, item=item, carrier="DHL", tracking_number="1", replacement_serial=taken
         )
 
@@ -133,10 +133,10 @@ def test_d1_a_replacement_serial_already_registered_is_refused_and_changes_nothi
 
 def test_d1_an_item_ships_back_once(staff):
     item = decided_item("repair")
-    returns.ship_outbound(actor=staff, item=item, carrier="UPS", tracking_number="1")
+    services.ship_outbound(actor=staff, item=item, carrier="UPS", tracking_number="1")
 
     with pytest.raises(InvalidState, match="already shipped back"):
-        returns.ship_outbound(actor=staff, item=item, carrier="UPS", tracking_number="2")
+        services.ship_outbound(actor=staff, item=item, carrier="UPS", tracking_number="2")
 
     item.refresh_from_db()
     assert item.outbound_tracking == "1"
@@ -147,14 +147,14 @@ def test_d1_only_repairs_and_replacements_ship_back(staff, outcome):
     item = decided_item(outcome)
 
     with pytest.raises(InvalidState, match="not decided for repair or replacement"):
-        returns.ship_outbound(actor=staff, item=item, carrier="UPS", tracking_number="1")
+        services.ship_outbound(actor=staff, item=item, carrier="UPS", tracking_number="1")
 
 
 def test_a_buyer_cannot_ship_outbound():
     item = decided_item("repair")
 
     with pytest.raises(DomainError):
-        returns.ship_outbound(
+        services.ship_outbound(
             actor=Actor.buyer(item.claim.author), item=item, carrier="UPS", tracking_number="1"
         )
 
@@ -164,7 +164,7 @@ def test_a_buyer_cannot_ship_outbound():
 
 def ship_replacement(staff, serial="NEW-1", **unit_fields):
     item = decided_item("replace", **unit_fields)
-    returns.ship_outbound(
+    services.ship_outbound(
         actor=staff, item=item, carrier="DHL", tracking_number="1", replacement_serial=serial
     )
     return item, item.replacement_unit
@@ -234,7 +234,7 @@ def test_d1_a_replacement_of_a_replacement_counts_back_to_the_first_unit(staff):
         notice_at=NOTICE,
     )
     again = ClaimItemFactory(claim=claim, unit=second, outcome="replace")
-    returns.ship_outbound(
+    services.ship_outbound(
         actor=staff, item=again, carrier="DHL", tracking_number="2", replacement_serial="NEW-2"
     )
 

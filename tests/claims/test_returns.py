@@ -2,7 +2,7 @@
 
 import pytest
 
-from claims import returns
+from claims import services
 from claims.actors import Actor
 from claims.models import ClaimStatus, ReceiptCondition
 from rma_portal.exceptions import DomainError, Forbidden, InvalidState, NotFound
@@ -26,8 +26,8 @@ def items_of(claim):
 
 
 def authorized_and_shipped(claim, staff, buyer, items=None):
-    returns.authorize_return(actor=staff, claim=claim, items=items)
-    returns.record_shipment(actor=buyer, claim=claim, carrier="DHL", tracking_number="JD0001")
+    services.authorize_return(actor=staff, claim=claim, items=items)
+    services.record_shipment(actor=buyer, claim=claim, carrier="DHL", tracking_number="JD0001")
 
 
 def snapshot(claim):
@@ -48,7 +48,7 @@ def snapshot(claim):
 
 
 def test_r1_staff_authorize_the_return_of_all_items(claim, staff):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
 
     assert claim.status == ClaimStatus.RETURN_AUTHORIZED
     assert all(item.return_authorized for item in items_of(claim))
@@ -61,7 +61,7 @@ def test_r1_staff_authorize_the_return_of_all_items(claim, staff):
 def test_r1_staff_authorize_some_items_and_the_event_lists_their_serials(claim, staff):
     first, second, third = items_of(claim)
 
-    returns.authorize_return(actor=staff, claim=claim, items=[first, third.pk])
+    services.authorize_return(actor=staff, claim=claim, items=[first, third.pk])
 
     assert [i.return_authorized for i in items_of(claim)] == [True, False, True]
     event = claim.events.get(kind="authorize_return")
@@ -73,7 +73,7 @@ def test_r1_authorization_needs_at_least_one_item_and_changes_nothing_without(cl
     before = snapshot(claim)
 
     with pytest.raises(DomainError, match="at least one item"):
-        returns.authorize_return(actor=staff, claim=claim, items=[])
+        services.authorize_return(actor=staff, claim=claim, items=[])
 
     assert snapshot(claim) == before
 
@@ -83,7 +83,7 @@ def test_r1_an_item_of_another_claim_cannot_be_authorized(claim, staff):
     before = snapshot(claim)
 
     with pytest.raises(DomainError, match="Only items of this claim"):
-        returns.authorize_return(actor=staff, claim=claim, items=[other.items.get()])
+        services.authorize_return(actor=staff, claim=claim, items=[other.items.get()])
 
     assert snapshot(claim) == before
 
@@ -92,7 +92,7 @@ def test_r1_a_buyer_cannot_authorize_a_return(claim, buyer):
     before = snapshot(claim)
 
     with pytest.raises(Forbidden):
-        returns.authorize_return(actor=buyer, claim=claim)
+        services.authorize_return(actor=buyer, claim=claim)
 
     assert snapshot(claim) == before
 
@@ -100,7 +100,7 @@ def test_r1_a_buyer_cannot_authorize_a_return(claim, buyer):
 def test_r1_a_claim_can_be_authorized_while_information_is_requested(staff):
     claim = submitted_claim(items=1, status=ClaimStatus.INFO_REQUESTED)
 
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
 
     assert claim.status == ClaimStatus.RETURN_AUTHORIZED
 
@@ -109,7 +109,7 @@ def test_r1_a_draft_cannot_be_authorized(staff):
     draft = ClaimItemFactory(claim=ClaimFactory(status=ClaimStatus.DRAFT)).claim
 
     with pytest.raises(InvalidState):
-        returns.authorize_return(actor=staff, claim=draft)
+        services.authorize_return(actor=staff, claim=draft)
 
     draft.refresh_from_db()
     assert (draft.status, draft.event_count) == (ClaimStatus.DRAFT, 0)
@@ -119,9 +119,9 @@ def test_r1_a_draft_cannot_be_authorized(staff):
 
 
 def test_the_buyer_records_carrier_and_tracking_number_trimmed(claim, staff, buyer):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
 
-    returns.record_shipment(actor=buyer, claim=claim, carrier="  DHL ", tracking_number=" 123 ")
+    services.record_shipment(actor=buyer, claim=claim, carrier="  DHL ", tracking_number=" 123 ")
 
     assert claim.status == ClaimStatus.SHIPPED
     assert (claim.carrier, claim.tracking_number) == ("DHL", "123")
@@ -142,11 +142,13 @@ def test_the_buyer_records_carrier_and_tracking_number_trimmed(claim, staff, buy
 def test_a_shipment_needs_both_carrier_and_tracking_number(
     claim, staff, buyer, carrier, tracking, field
 ):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
     before = snapshot(claim)
 
     with pytest.raises(DomainError) as exc:
-        returns.record_shipment(actor=buyer, claim=claim, carrier=carrier, tracking_number=tracking)
+        services.record_shipment(
+            actor=buyer, claim=claim, carrier=carrier, tracking_number=tracking
+        )
 
     assert exc.value.field == field
     assert snapshot(claim) == before
@@ -156,24 +158,24 @@ def test_a_shipment_cannot_be_recorded_before_the_return_is_authorized(claim, bu
     before = snapshot(claim)
 
     with pytest.raises(InvalidState):
-        returns.record_shipment(actor=buyer, claim=claim, carrier="DHL", tracking_number="1")
+        services.record_shipment(actor=buyer, claim=claim, carrier="DHL", tracking_number="1")
 
     assert snapshot(claim) == before
 
 
 def test_staff_cannot_record_the_shipment_on_the_buyers_behalf(claim, staff):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
 
     with pytest.raises(Forbidden):
-        returns.record_shipment(actor=staff, claim=claim, carrier="DHL", tracking_number="1")
+        services.record_shipment(actor=staff, claim=claim, carrier="DHL", tracking_number="1")
 
 
 def test_another_organisations_buyer_does_not_find_the_claim(claim, staff):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
     stranger = Actor.buyer(UserFactory())
 
     with pytest.raises(NotFound):
-        returns.record_shipment(actor=stranger, claim=claim, carrier="DHL", tracking_number="1")
+        services.record_shipment(actor=stranger, claim=claim, carrier="DHL", tracking_number="1")
 
 
 # --- R2: receiving ---------------------------------------------------------------------------
@@ -182,7 +184,7 @@ def test_another_organisations_buyer_does_not_find_the_claim(claim, staff):
 def test_r2_a_return_passing_the_checklist_is_received(claim, staff, buyer):
     authorized_and_shipped(claim, staff, buyer)
 
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -205,9 +207,9 @@ def test_r2_a_return_passing_the_checklist_is_received(claim, staff, buyer):
 
 
 def test_r2_goods_may_be_received_before_the_buyer_records_the_shipment(claim, staff):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
 
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -233,7 +235,7 @@ def test_r2_each_failed_checklist_box_refuses_the_return_and_says_why(
     checklist = {"original_packaging": True, "bills_of_purchase": True, "rma_on_documents": True}
     checklist[failed] = False
 
-    returns.receive(actor=staff, claim=claim, **checklist)
+    services.receive(actor=staff, claim=claim, **checklist)
 
     assert claim.status == ClaimStatus.REFUSED
     assert claim.refusal_reason == f"Return refused (R2): {words}."
@@ -246,7 +248,7 @@ def test_r2_each_failed_checklist_box_refuses_the_return_and_says_why(
 def test_r2_every_failure_is_named_in_the_refusal(claim, staff, buyer):
     authorized_and_shipped(claim, staff, buyer)
 
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=False,
@@ -265,7 +267,7 @@ def test_r2_a_checklist_box_left_open_is_an_error_and_changes_nothing(claim, sta
     before = snapshot(claim)
 
     with pytest.raises(DomainError) as exc:
-        returns.receive(
+        services.receive(
             actor=staff,
             claim=claim,
             original_packaging=None,
@@ -283,7 +285,7 @@ def test_r2_per_item_receipt_conditions_are_recorded_and_the_event_lists_the_dif
     first, second, third = items_of(claim)
     authorized_and_shipped(claim, staff, buyer)
 
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -314,9 +316,9 @@ def test_r2_per_item_receipt_conditions_are_recorded_and_the_event_lists_the_dif
 
 def test_r2_only_authorized_items_get_a_receipt_condition(claim, staff):
     first, second, _third = items_of(claim)
-    returns.authorize_return(actor=staff, claim=claim, items=[first])
+    services.authorize_return(actor=staff, claim=claim, items=[first])
 
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -330,11 +332,11 @@ def test_r2_only_authorized_items_get_a_receipt_condition(claim, staff):
 
 def test_r2_a_condition_for_an_item_not_authorized_is_refused_and_changes_nothing(claim, staff):
     first, second, _third = items_of(claim)
-    returns.authorize_return(actor=staff, claim=claim, items=[first])
+    services.authorize_return(actor=staff, claim=claim, items=[first])
     before = snapshot(claim)
 
     with pytest.raises(DomainError, match="not authorized for return"):
-        returns.receive(
+        services.receive(
             actor=staff,
             claim=claim,
             original_packaging=True,
@@ -347,11 +349,11 @@ def test_r2_a_condition_for_an_item_not_authorized_is_refused_and_changes_nothin
 
 
 def test_r2_an_unknown_receipt_condition_is_refused(claim, staff):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
     before = snapshot(claim)
 
     with pytest.raises(DomainError, match="unknown receipt condition"):
-        returns.receive(
+        services.receive(
             actor=staff,
             claim=claim,
             original_packaging=True,
@@ -378,7 +380,7 @@ def test_goods_are_received_by_staff_and_only_after_authorization(
     before = snapshot(claim)
 
     with pytest.raises(error):
-        returns.receive(
+        services.receive(
             actor={"buyer": buyer, "staff": staff}[who],
             claim=claim,
             original_packaging=True,
@@ -393,7 +395,7 @@ def test_goods_are_received_by_staff_and_only_after_authorization(
 
 
 def test_r1_goods_arriving_without_authorization_are_refused(claim, staff):
-    returns.refuse_unauthorized_arrival(actor=staff, claim=claim, note="Box left at the gate.")
+    services.refuse_unauthorized_arrival(actor=staff, claim=claim, note="Box left at the gate.")
 
     assert claim.status == ClaimStatus.REFUSED
     assert claim.refusal_reason == (
@@ -406,11 +408,11 @@ def test_r1_goods_arriving_without_authorization_are_refused(claim, staff):
 
 
 def test_r1_an_authorized_return_is_not_an_unauthorized_arrival(claim, staff):
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
     before = snapshot(claim)
 
     with pytest.raises(InvalidState, match="receiving checklist"):
-        returns.refuse_unauthorized_arrival(actor=staff, claim=claim)
+        services.refuse_unauthorized_arrival(actor=staff, claim=claim)
 
     assert snapshot(claim) == before
 
@@ -418,7 +420,7 @@ def test_r1_an_authorized_return_is_not_an_unauthorized_arrival(claim, staff):
 def test_staff_may_refuse_a_shipped_return_with_a_reason(claim, staff, buyer):
     authorized_and_shipped(claim, staff, buyer)
 
-    returns.refuse(actor=staff, claim=claim, reason="  Parcel opened and resealed.  ")
+    services.refuse(actor=staff, claim=claim, reason="  Parcel opened and resealed.  ")
 
     assert claim.status == ClaimStatus.REFUSED
     assert claim.refusal_reason == "Parcel opened and resealed."
@@ -429,7 +431,7 @@ def test_a_refusal_needs_a_reason_and_changes_nothing_without(claim, staff, buye
     before = snapshot(claim)
 
     with pytest.raises(DomainError) as exc:
-        returns.refuse(actor=staff, claim=claim, reason=" ")
+        services.refuse(actor=staff, claim=claim, reason=" ")
 
     assert exc.value.field == "reason"
     assert snapshot(claim) == before
@@ -437,7 +439,7 @@ def test_a_refusal_needs_a_reason_and_changes_nothing_without(claim, staff, buye
 
 def test_a_received_claim_cannot_be_refused_any_more(claim, staff, buyer):
     authorized_and_shipped(claim, staff, buyer)
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
@@ -447,6 +449,6 @@ def test_a_received_claim_cannot_be_refused_any_more(claim, staff, buyer):
     before = snapshot(claim)
 
     with pytest.raises(InvalidState):
-        returns.refuse(actor=staff, claim=claim, reason="Changed our mind.")
+        services.refuse(actor=staff, claim=claim, reason="Changed our mind.")
 
     assert snapshot(claim) == before

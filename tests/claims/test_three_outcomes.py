@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims import returns
+from claims import services
 from claims.actors import Actor
 from claims.events import verify_claim
 from claims.models import Charge, ClaimStatus, CreditNote, DebitNote
@@ -21,18 +21,18 @@ def claim():
 
 def inspected(claim, staff):
     repair, credit, rejected = claim.items.order_by("position")
-    returns.authorize_return(actor=staff, claim=claim)
-    returns.record_shipment(
+    services.authorize_return(actor=staff, claim=claim)
+    services.record_shipment(
         actor=Actor.buyer(claim.author), claim=claim, carrier="DHL", tracking_number="JD014600"
     )
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=True,
         bills_of_purchase=True,
         rma_on_documents=True,
     )
-    returns.inspect(
+    services.inspect(
         actor=staff,
         claim=claim,
         results={
@@ -52,10 +52,10 @@ def inspected(claim, staff):
 def test_a_three_item_claim_goes_from_authorization_to_closed_with_three_outcomes(claim, staff):
     repair, credit, rejected = inspected(claim, staff)
 
-    debit_note = returns.issue_debit_note(actor=staff, claim=claim)
-    returns.ship_outbound(actor=staff, item=repair, carrier="UPS", tracking_number="1Z0001")
-    credit_note = returns.issue_credit_note(actor=staff, item=credit)
-    returns.close(actor=staff, claim=claim)
+    debit_note = services.issue_debit_note(actor=staff, claim=claim)
+    services.ship_outbound(actor=staff, item=repair, carrier="UPS", tracking_number="1Z0001")
+    credit_note = services.issue_credit_note(actor=staff, item=credit)
+    services.close(actor=staff, claim=claim)
 
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.CLOSED
@@ -120,7 +120,7 @@ def test_close_is_refused_listing_every_unsettled_item_and_changes_nothing(claim
     before = snapshot(claim)
 
     with pytest.raises(InvalidState) as exc:
-        returns.close(actor=staff, claim=claim)
+        services.close(actor=staff, claim=claim)
 
     assert exc.value.message == (
         "The claim cannot be closed yet: "
@@ -133,11 +133,11 @@ def test_close_is_refused_listing_every_unsettled_item_and_changes_nothing(claim
 
 def test_a_waived_charge_settles_the_not_covered_item(claim, staff):
     repair, credit, rejected = inspected(claim, staff)
-    returns.ship_outbound(actor=staff, item=repair, carrier="UPS", tracking_number="1")
-    returns.issue_credit_note(actor=staff, item=credit)
-    returns.waive_charge(actor=staff, item=rejected, reason="First claim, goodwill.")
+    services.ship_outbound(actor=staff, item=repair, carrier="UPS", tracking_number="1")
+    services.issue_credit_note(actor=staff, item=credit)
+    services.waive_charge(actor=staff, item=rejected, reason="First claim, goodwill.")
 
-    returns.close(actor=staff, claim=claim)
+    services.close(actor=staff, claim=claim)
 
     assert claim.status == ClaimStatus.CLOSED
     assert not DebitNote.objects.exists()
@@ -146,15 +146,15 @@ def test_a_waived_charge_settles_the_not_covered_item(claim, staff):
 @pytest.mark.parametrize(
     "refused_act",
     [
-        pytest.param(lambda c, s, b: returns.authorize_return(actor=s, claim=c), id="authorize"),
+        pytest.param(lambda c, s, b: services.authorize_return(actor=s, claim=c), id="authorize"),
         pytest.param(
-            lambda c, s, b: returns.record_shipment(
+            lambda c, s, b: services.record_shipment(
                 actor=b, claim=c, carrier="DHL", tracking_number="2"
             ),
             id="shipment",
         ),
         pytest.param(
-            lambda c, s, b: returns.receive(
+            lambda c, s, b: services.receive(
                 actor=s,
                 claim=c,
                 original_packaging=False,
@@ -163,15 +163,15 @@ def test_a_waived_charge_settles_the_not_covered_item(claim, staff):
             ),
             id="receive",
         ),
-        pytest.param(lambda c, s, b: returns.refuse(actor=s, claim=c, reason="x"), id="refuse"),
-        pytest.param(lambda c, s, b: returns.inspect(actor=s, claim=c, results={}), id="inspect"),
-        pytest.param(lambda c, s, b: returns.close(actor=b, claim=c), id="close-by-buyer"),
+        pytest.param(lambda c, s, b: services.refuse(actor=s, claim=c, reason="x"), id="refuse"),
+        pytest.param(lambda c, s, b: services.inspect(actor=s, claim=c, results={}), id="inspect"),
+        pytest.param(lambda c, s, b: services.close(actor=b, claim=c), id="close-by-buyer"),
         pytest.param(
-            lambda c, s, b: returns.issue_credit_note(actor=b, item=c.items.all()[1]),
+            lambda c, s, b: services.issue_credit_note(actor=b, item=c.items.all()[1]),
             id="credit-by-buyer",
         ),
         pytest.param(
-            lambda c, s, b: returns.ship_outbound(
+            lambda c, s, b: services.ship_outbound(
                 actor=s, item=c.items.all()[0], carrier=" ", tracking_number="1"
             ),
             id="outbound-without-carrier",

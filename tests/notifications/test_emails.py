@@ -7,11 +7,12 @@ import pytest
 from django.core import mail
 
 from accounts.models import User
-from claims import returns, services
+from claims import services
 from claims.actors import Actor
+from claims.effects import SEND_CLAIM_EMAIL
 from claims.models import ClaimEvent
 from claims.workflow import act
-from notifications import dispatch, emails
+from notifications import emails
 from notifications.models import OutboxMessage, SentEmail
 from notifications.tasks import send_claim_email
 from tests.factories import (
@@ -130,11 +131,11 @@ def test_staff_messages_are_emailed_to_the_buyer_and_the_buyers_own_are_not(staf
 
 def test_a_checklist_failure_on_arrival_is_told_as_a_refusal(staff):
     claim = submitted_claim(OrganisationFactory())
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
     run_outbox()
     mail.outbox.clear()
 
-    returns.receive(
+    services.receive(
         actor=staff,
         claim=claim,
         original_packaging=False,
@@ -151,14 +152,14 @@ def test_a_checklist_failure_on_arrival_is_told_as_a_refusal(staff):
 def test_return_authorization_queues_the_email_and_the_document(staff):
     claim = submitted_claim(OrganisationFactory())
 
-    returns.authorize_return(actor=staff, claim=claim)
+    services.authorize_return(actor=staff, claim=claim)
 
     event = claim.events.get(kind="authorize_return")
     document = claim.documents.get(kind="return_authorization")
     emails = OutboxMessage.objects.filter(dedupe_key__startswith=f"event:{event.pk}:")
     renders = OutboxMessage.objects.filter(dedupe_key__startswith=f"document:{document.pk}:")
-    assert list(emails.values_list("task_name", flat=True)) == [dispatch.SEND_CLAIM_EMAIL]
-    assert list(renders.values_list("task_name", flat=True)) == ["claims.documents.render_document"]
+    assert list(emails.values_list("task_name", flat=True)) == [SEND_CLAIM_EMAIL]
+    assert list(renders.values_list("task_name", flat=True)) == ["claims.tasks.render_document"]
 
 
 def test_cancelling_a_draft_sends_nothing():
@@ -236,4 +237,5 @@ def test_the_event_that_triggered_an_email_is_the_one_it_describes():
     claim = submitted_claim(OrganisationFactory())
     event = ClaimEvent.objects.get(claim=claim, kind="submit")
 
-    assert dispatch.email_kinds(event) == ["submitted"]
+    queued = OutboxMessage.objects.filter(task_name=SEND_CLAIM_EMAIL)
+    assert [message.args for message in queued] == [[event.pk, "submitted"]]

@@ -10,8 +10,8 @@ from celery import current_app
 
 from claims import services
 from claims.actors import Actor
+from claims.effects import SEND_CLAIM_EMAIL
 from notifications import outbox
-from notifications.dispatch import SEND_CLAIM_EMAIL
 from notifications.models import OutboxMessage, SentEmail
 from tests.conftest import wait_for
 from tests.factories import ClaimFactory, ClaimItemFactory, OrganisationFactory, UserFactory

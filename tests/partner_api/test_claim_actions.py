@@ -6,7 +6,7 @@ import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from claims import documents, returns, services
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Attachment, Claim, Document, Message
 from tests.factories import PNG
@@ -23,7 +23,7 @@ def clerk(staff):
 
 def authorized(api, unit, clerk) -> dict:
     claim = submitted(api, unit)
-    returns.authorize_return(actor=clerk, claim=Claim.objects.get(pk=claim["id"]))
+    services.authorize_return(actor=clerk, claim=Claim.objects.get(pk=claim["id"]))
     return claim
 
 
@@ -152,7 +152,7 @@ def test_documents_list_and_download_with_the_api_key(api, unit, clerk):
         ("return_authorization", "pending", None)
     ]
 
-    documents.render(Document.objects.get(claim_id=claim["id"]))
+    document_service.render(Document.objects.get(claim_id=claim["id"]))
     [document] = api.get(f"/api/v1/claims/{claim['rma_number']}/documents/").json()
     download = api.get(document["download_url"])
 
@@ -186,8 +186,8 @@ def test_another_organisations_document_is_404_through_my_claim(api, unit, clerk
         actor=Actor.partner(stranger["claim"].organisation.api_keys.get()),
         claim=stranger["claim"],
     )
-    returns.authorize_return(actor=clerk, claim=theirs)
-    their_document = documents.render(Document.objects.get(claim=theirs))
+    services.authorize_return(actor=clerk, claim=theirs)
+    their_document = document_service.render(Document.objects.get(claim=theirs))
 
     response = api.get(f"/api/v1/claims/{mine['id']}/documents/{their_document.pk}/download/")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from claims import documents, returns
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Attachment, Claim, Document
 from tests.conftest import wait_for
@@ -52,8 +52,8 @@ def test_the_example_client_files_a_claim_and_saves_the_return_authorization(
     try:
         claim = wait_for(lambda: Claim.objects.filter(rma_number__isnull=False).first(), 30)
         # CPRO's side: staff authorize the return (R1); the RA is rendered here, not by Celery.
-        returns.authorize_return(actor=Actor.staff(staff), claim=claim)
-        documents.render(Document.objects.get(claim=claim))
+        services.authorize_return(actor=Actor.staff(staff), claim=claim)
+        document_service.render(Document.objects.get(claim=claim))
         stdout, stderr = client.communicate(timeout=60)
     finally:
         client.kill()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from claims import documents, returns, services
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Claim, Document
 from notifications.models import OutboxMessage
@@ -73,10 +73,10 @@ def test_messages_both_ways_but_never_internal_notes(api, org, unit, staff):
 def test_a_rendered_document_is_document_ready_with_its_download_link(api, org, unit, staff):
     endpoint_for(org, events=["document.ready"])
     claim = Claim.objects.get(pk=submitted(api, unit)["id"])
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
     assert deliveries() == []  # requested, not rendered yet
 
-    document = documents.render(Document.objects.get(claim=claim))
+    document = document_service.render(Document.objects.get(claim=claim))
 
     [delivery] = deliveries()
     data = delivery.payload["data"]["document"]
@@ -107,7 +107,7 @@ def test_the_same_event_twice_makes_no_second_delivery(api, org, unit):
     claim = Claim.objects.get(pk=submitted(api, unit)["id"])
     event = claim.events.get(kind="submit")
 
-    again = webhooks.enqueue_for_event(event)
+    again = webhooks.emit(event, "claim.submitted") + webhooks.emit(event, "claim.status_changed")
 
     assert again == []
     assert len(deliveries()) == 2

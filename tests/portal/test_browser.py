@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
-from claims import documents, returns
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Attachment, Claim, Document, DocumentKind
 from tests.factories import UserFactory
@@ -163,9 +163,9 @@ def test_buyer_files_a_claim_and_downloads_the_return_authorization(
     assert evidence.content_type == "image/png" and evidence.item.serial_number == "DC2-0001"
 
     # CPRO authorizes the return (R1); the Return Authorization is rendered right away here.
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
     document = Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
-    documents.render(document)
+    document_service.render(document)
 
     page.reload()
     expect(page.locator("#ship-heading")).to_be_visible()

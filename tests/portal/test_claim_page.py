@@ -4,7 +4,7 @@ questions, documents, evidence, the return shipment (R1) and withdrawal."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from claims import documents, returns, services
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Attachment, Document, DocumentKind
 
@@ -107,9 +107,9 @@ def test_evidence_downloads_through_the_permission_check(buyer_client, claim):
 
 @pytest.fixture
 def authorized(claim, staff):
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
     document = Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
-    return documents.render(document)
+    return document_service.render(document)
 
 
 def test_the_return_authorization_is_listed_and_downloads_as_a_pdf(buyer_client, claim, authorized):
@@ -120,7 +120,7 @@ def test_the_return_authorization_is_listed_and_downloads_as_a_pdf(buyer_client,
 
 
 def test_a_document_still_being_rendered_is_shown_as_such(buyer_client, claim, staff):
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
     response = buyer_client.get(url(claim))
     assert "being prepared" in response.text
     assert "/download/" not in response.text
@@ -156,7 +156,7 @@ def test_the_buyer_withdraws_the_claim(buyer_client, claim):
 
 
 def test_withdrawal_is_not_offered_once_shipped(buyer_client, claim, authorized):
-    returns.record_shipment(
+    services.record_shipment(
         actor=Actor.buyer(claim.author), claim=claim, carrier="DHL", tracking_number="1"
     )
     assert "Withdraw this claim" not in buyer_client.get(url(claim)).text

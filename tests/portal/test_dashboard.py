@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from claims import returns, services
+from claims import services
 from claims.actors import Actor
 
 from .helpers import days_ago, draft_for, make_unit, submitted_for
@@ -48,7 +48,7 @@ def test_cpros_question_is_the_buyers_turn(buyer_client, buyer, unit, staff):
 
 def test_an_authorized_return_says_ship_the_goods(buyer_client, buyer, unit, staff):
     claim = submitted_for(buyer, [unit])
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
     step = steps(buyer_client)[claim.pk]
     assert step.action and "ship the authorized items" in step.text
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from claims import documents, returns, services
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Document, DocumentKind
 
@@ -16,8 +16,10 @@ pytestmark = pytest.mark.django_db
 def their_claim(other_buyer, other_unit, staff):
     claim = submitted_for(other_buyer, [other_unit])
     services.add_attachment(actor=Actor.buyer(other_buyer), claim=claim, upload=png_upload())
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
-    documents.render(Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION))
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
+    document_service.render(
+        Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
+    )
     return claim
 
 

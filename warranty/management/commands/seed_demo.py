@@ -10,7 +10,7 @@ date). The anchor is today on the first run; later runs read it back from the de
 already stored, so the same PI never gets different dates.
 
 Claims: the first run also files demo claims for the demo buyers, through the claim services
-(``claims.services``, ``claims.returns``) exactly as the portal and the admin do, so every event
+(``claims.services``) exactly as the portal and the admin do, so every event
 log is genuine. One claim per interesting status: draft (notice deadline two days away),
 submitted (one covered item, one expired), info_requested, return_authorized (its Return
 Authorization document is requested by the normal trigger; the Celery worker renders it), closed
@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.services import create_organisation, ensure_user
-from claims import returns, services
+from claims import services
 from claims.actors import Actor
 from claims.models import Claim
 from rma_portal.exceptions import DomainError
@@ -582,7 +582,7 @@ def _acme_claims(demo: DemoClaims) -> list[Claim]:
         ],
         "AV-QA-304",
     )
-    returns.authorize_return(actor=demo.clerk, claim=authorized)
+    services.authorize_return(actor=demo.clerk, claim=authorized)
     # Closed: returned, received (R2 checklist passed), defect confirmed, credited (D1).
     closed = demo.submitted(
         [
@@ -598,11 +598,11 @@ def _acme_claims(demo: DemoClaims) -> list[Claim]:
         ],
         "AV-QA-300",
     )
-    returns.authorize_return(actor=demo.clerk, claim=closed)
-    returns.record_shipment(
+    services.authorize_return(actor=demo.clerk, claim=closed)
+    services.record_shipment(
         actor=demo.buyer, claim=closed, carrier="DHL Express", tracking_number="1234567890"
     )
-    returns.receive(
+    services.receive(
         actor=demo.clerk,
         claim=closed,
         original_packaging=True,
@@ -610,7 +610,7 @@ def _acme_claims(demo: DemoClaims) -> list[Claim]:
         rma_on_documents=True,
     )
     (item,) = closed.items.all()
-    returns.inspect(
+    services.inspect(
         actor=demo.clerk,
         claim=closed,
         results={
@@ -621,8 +621,8 @@ def _acme_claims(demo: DemoClaims) -> list[Claim]:
             }
         },
     )
-    returns.issue_credit_note(actor=demo.clerk, item=item)
-    returns.close(actor=demo.clerk, claim=closed)
+    services.issue_credit_note(actor=demo.clerk, item=item)
+    services.close(actor=demo.clerk, claim=closed)
     return [draft, submitted, info, authorized, closed]
 
 

@@ -1,51 +1,23 @@
-"""The claim's documents (SPEC "Documents"): Return Authorization (R1), credit note (D1) and
-debit note (D2), rendered to PDF by WeasyPrint in a Celery task, stored, and verifiable by the
-code printed on them.
-
-``request_document`` records that a document is due and schedules its rendering after commit;
-``render`` turns it into a PDF once (safe to run twice); ``documents_for_event`` says which
-documents an act on the claim calls for.
+"""How a document looks (SPEC "Documents"): its wording in en/ko, its view-model, its barcodes and
+the PDF bytes from WeasyPrint. Reads only; the service (``document_service``) stores the result.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import logging
-import secrets
 from decimal import Decimal
 
-from celery import shared_task
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
-from rma_portal.exceptions import DomainError, InvalidState
+from .models import CreditNote, DebitNote, Document, DocumentKind, SupportContact
 
-from . import workflow
-from .actors import Actor
-from .models import (
-    VERIFICATION_ALPHABET,
-    VERIFICATION_LENGTH,
-    Claim,
-    ClaimEvent,
-    ClaimStatus,
-    CreditNote,
-    DebitNote,
-    Document,
-    DocumentKind,
-    DocumentStatus,
-    SupportContact,
-)
-
-logger = logging.getLogger(__name__)
 # fontTools logs every font subset at INFO (hundreds of lines a document): keep the worker's
-# log readable. (Belongs in settings.LOGGING once that is touched again.)
+# log readable.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 K = DocumentKind
@@ -185,197 +157,6 @@ LABELS: dict[str, dict[str, str]] = {
 
 # Currencies without minor units are printed without decimals.
 ZERO_DECIMAL_CURRENCIES = {"KRW", "JPY"}
-
-
-# --- Services ------------------------------------------------------------------------------
-
-
-def request_document(
-    *,
-    claim: Claim,
-    kind: str,
-    credit_note: CreditNote | None = None,
-    debit_note: DebitNote | None = None,
-) -> Document:
-    """Record that a document is due (R1 return authorization, D1 credit note, D2 debit note)
-    and schedule its rendering after commit. Idempotent: the same valid document is returned
-    while it exists; asking again for one still pending schedules it again."""
-    _check_request(claim, kind, credit_note, debit_note)
-    lookup = {
-        "claim": claim,
-        "kind": kind,
-        "credit_note": credit_note,
-        "debit_note": debit_note,
-        "valid": True,
-    }
-    document = Document.objects.filter(**lookup).first()
-    if document is None:
-        try:
-            with transaction.atomic():
-                document = Document.objects.create(**lookup, language=claim.organisation.language)
-        except IntegrityError:
-            # A concurrent request created it first (the partial unique constraints).
-            document = Document.objects.get(**lookup)
-    if document.status == DocumentStatus.PENDING:
-        _schedule(document)
-    return document
-
-
-def _check_request(claim, kind, credit_note, debit_note) -> None:
-    if kind not in K.values:
-        raise ValueError(f"Unknown document kind {kind!r}.")
-    if (credit_note is not None) != (kind == K.CREDIT_NOTE):
-        raise ValueError("A credit note document needs its credit note, and only it.")
-    if (debit_note is not None) != (kind == K.DEBIT_NOTE):
-        raise ValueError("A debit note document needs its debit note, and only it.")
-    note = credit_note or debit_note
-    if note is not None and note.claim_id != claim.pk:
-        raise ValueError("The note belongs to another claim.")
-    if claim.status == ClaimStatus.DRAFT or not claim.rma_number:
-        # N2: every document carries the RMA number; a draft has none.
-        raise InvalidState(_("Documents are issued only for claims with an RMA number."))
-
-
-def _schedule(document: Document, *, attempt: str = "") -> None:
-    """Render after commit: the one place that starts rendering. It goes through the outbox, so
-    a broker that is down at commit time loses nothing (notifications.outbox drains it later)."""
-    from notifications import outbox
-
-    outbox.enqueue(
-        "claims.documents.render_document",
-        args=[document.pk],
-        dedupe_key=f"document:{document.pk}:render{attempt}",
-    )
-
-
-def schedule_rendering(document: Document) -> bool:
-    """Schedule a pending document again (its task was lost); False if nothing to do."""
-    if document.status != DocumentStatus.PENDING or not document.valid:
-        return False
-    _schedule(document, attempt=f":{secrets.token_hex(4)}")
-    return True
-
-
-def render(document: Document) -> Document:
-    """Render the document to PDF, store it, mark it ready and record ``document_issued``
-    (N2: the RMA number on every page). Idempotent: a ready document whose file exists is
-    returned unchanged."""
-    with transaction.atomic():
-        doc = (
-            Document.objects.select_for_update(of=("self",))
-            .select_related("claim__organisation", "credit_note", "debit_note")
-            .get(pk=document.pk)
-        )
-        if doc.is_ready and doc.file and doc.file.storage.exists(doc.file.name):
-            return doc
-        pdf = render_pdf(doc)
-        first_issue = doc.status == DocumentStatus.PENDING
-        doc.file.save(f"{doc.kind}.pdf", ContentFile(pdf), save=False)
-        stored = doc.file.name
-        try:
-            doc.sha256 = hashlib.sha256(pdf).hexdigest()
-            doc.status = DocumentStatus.READY
-            doc.rendered_at = timezone.now()
-            doc.save(update_fields=["file", "sha256", "status", "rendered_at"])
-            if first_issue:
-                with workflow.act(doc.claim_id, "document_issued", Actor.system()) as step:
-                    step.data.update(
-                        document_id=doc.pk,
-                        document_kind=doc.kind,
-                        number=doc.number,
-                        language=doc.language,
-                        verification_code=doc.display_code,
-                        sha256=doc.sha256,
-                    )
-        except BaseException:
-            doc.file.storage.delete(stored)
-            raise
-    return doc
-
-
-def void_document(*, actor: Actor, document: Document, reason: str) -> Document:
-    """Void a document: its verification page says "no longer valid" with the reason, and the
-    claim's event log records who voided it and why."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Give the reason for voiding the document."), field="reason")
-    with workflow.act(document.claim_id, "void_document", actor) as step:
-        doc = Document.objects.select_for_update().get(pk=document.pk)
-        if not doc.valid:
-            raise InvalidState(_("This document is already no longer valid."))
-        doc.valid = False
-        doc.void_reason = reason
-        doc.voided_at = timezone.now()
-        doc.save(update_fields=["valid", "void_reason", "voided_at"])
-        step.data.update(
-            document_id=doc.pk, document_kind=doc.kind, number=doc.number, reason=reason
-        )
-    return doc
-
-
-def reissue_document(*, actor: Actor, document: Document, reason: str) -> Document:
-    """Supersede a document by a newly rendered one (e.g. the organisation's language
-    changed); the old one stays on record, no longer valid, and says why."""
-    superseded = _("Superseded by a newer issue")
-    if reason.strip():
-        superseded = f"{superseded}: {reason.strip()}"
-    with transaction.atomic():
-        old = void_document(actor=actor, document=document, reason=superseded)
-        return request_document(
-            claim=Claim.objects.select_related("organisation").get(pk=old.claim_id),
-            kind=old.kind,
-            credit_note=old.credit_note,
-            debit_note=old.debit_note,
-        )
-
-
-# --- Triggers ------------------------------------------------------------------------------
-
-
-def documents_for_event(event: ClaimEvent) -> list[Document]:
-    """The documents an act on the claim calls for: the Return Authorization when the return
-    is authorized (R1), a credit note (D1) or debit note (D2) document when one is issued."""
-    claim = event.claim
-    data = event.data or {}
-    if event.kind == "authorize_return":
-        return [request_document(claim=claim, kind=K.RETURN_AUTHORIZATION)]
-    if event.kind == "issue_credit_note":
-        ids = _ids(data, "credit_note_id")
-        notes = CreditNote.objects.filter(pk__in=ids, claim=claim).order_by("pk")
-        return [request_document(claim=claim, kind=K.CREDIT_NOTE, credit_note=n) for n in notes]
-    if event.kind == "issue_debit_note":
-        ids = _ids(data, "debit_note_id")
-        notes = DebitNote.objects.filter(pk__in=ids, claim=claim).order_by("pk")
-        return [request_document(claim=claim, kind=K.DEBIT_NOTE, debit_note=n) for n in notes]
-    return []
-
-
-def _ids(data: dict, key: str) -> list[int]:
-    ids = list(data.get(key + "s") or [])
-    if data.get(key) is not None:
-        ids.append(data[key])
-    return [int(i) for i in ids]
-
-
-# --- Celery --------------------------------------------------------------------------------
-
-
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def render_document(self, document_id: int) -> str | None:
-    document = Document.objects.filter(pk=document_id).first()
-    if document is None:  # deleted since: nothing to render
-        return None
-    return render(document).status
-
-
-# --- Rendering -----------------------------------------------------------------------------
 
 
 def render_pdf(document: Document) -> bytes:
@@ -537,50 +318,3 @@ def qr_data_uri(value: str) -> str:
     import segno
 
     return segno.make_qr(value).svg_data_uri(scale=4, border=4)
-
-
-# --- Reads (download, verification) --------------------------------------------------------
-
-
-def documents_visible_to(user):
-    """Ready documents of the user's organisation; every one for CPRO staff; none otherwise."""
-    documents = Document.objects.filter(status=DocumentStatus.READY).select_related(
-        "claim", "credit_note", "debit_note"
-    )
-    if not user.is_authenticated:
-        return documents.none()
-    if user.is_staff:
-        return documents
-    if getattr(user, "organisation_id", None) is None:
-        return documents.none()
-    return documents.filter(claim__organisation_id=user.organisation_id)
-
-
-def download_name(document: Document) -> str:
-    """``<RMA>-<kind>.pdf``; a note's number is added, since a claim may have several."""
-    parts = [document.claim.rma_number, document.kind]
-    if document.number:
-        parts.append(document.number)
-    return "-".join(parts) + ".pdf"
-
-
-def normalize_code(raw: str) -> str | None:
-    """A verification code as typed off paper (any case, dashes, spaces, O for 0, I/L for 1)
-    in its stored form, or None if it cannot be one."""
-    code = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
-    code = code.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
-    if len(code) != VERIFICATION_LENGTH or any(ch not in VERIFICATION_ALPHABET for ch in code):
-        return None
-    return code
-
-
-def find_by_code(raw: str) -> Document | None:
-    """The issued document a verification code belongs to, or None (unknown code)."""
-    code = normalize_code(raw)
-    if code is None:
-        return None
-    return (
-        Document.objects.filter(verification_code=code, status=DocumentStatus.READY)
-        .select_related("claim__organisation", "credit_note", "debit_note")
-        .first()
-    )

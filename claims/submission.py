@@ -17,6 +17,7 @@ from warranty.models import Unit
 from warranty.selectors import (
     PolicyTable,
     check_defect_date,
+    n3_mismatches,
     unit_verdict,
 )
 
@@ -44,26 +45,14 @@ N3_FIELDS: dict[str, str] = {
 
 
 def _mismatches(item: ClaimItem) -> list[dict[str, str]]:
-    """N3: the buyer's fields that disagree with CPRO's records; flagged to staff, not refused."""
-    shipment = item.unit.shipment
-    recorded = {
-        "model_code": item.unit.product_model.code,
-        "shipment_date": shipment.shipment_date.isoformat(),
-        "po_number": shipment.po_number,
-        "pi_number": shipment.pi_number,
-    }
+    """N3: the item's fields as the buyer gave them, against CPRO's records."""
     given = {
         "model_code": item.model_code,
         "shipment_date": item.shipment_date.isoformat() if item.shipment_date else "",
         "po_number": item.po_number,
         "pi_number": item.pi_number,
     }
-    found = []
-    for name, value in given.items():
-        # Case and surrounding spaces are typing, not a disagreement.
-        if value.strip().casefold() != recorded[name].strip().casefold():
-            found.append({"field": name, "given": value, "recorded": recorded[name]})
-    return found
+    return n3_mismatches(item.unit, given)
 
 
 def _units_in_other_open_claims(claim: Claim, items: list[ClaimItem]) -> dict[int, str]:

@@ -31,7 +31,12 @@ from claims.workflow import allowed
 from notifications.deadlines import draft_notice_state
 from rma_portal.exceptions import DomainError, NotFound, RuleInputError, ValidationFailed
 from warranty import rules
-from warranty.selectors import PolicyTable, check_defect_date, seoul_today, unit_verdict
+from warranty.selectors import (
+    PolicyTable,
+    n3_mismatches,
+    prospective_verdict,
+    seoul_today,
+)
 
 from . import selectors
 from .decorators import buyer_required
@@ -336,7 +341,7 @@ def _value(request, prefix: str, name: str) -> str:
     return (request.GET.get(f"{prefix}-{name}") or "").strip()
 
 
-def _mismatches(request, prefix: str, records: dict) -> list[dict]:
+def _mismatches(request, prefix: str, unit) -> list[dict]:
     """N3 fields typed that disagree with CPRO's records (staff will see them flagged)."""
     labels = {
         "model_code": _("Model"),
@@ -344,13 +349,8 @@ def _mismatches(request, prefix: str, records: dict) -> list[dict]:
         "po_number": _("PO number"),
         "pi_number": _("CPRO PI number"),
     }
-    found = []
-    for name, label in labels.items():
-        given = _value(request, prefix, name)
-        recorded = str(records[name])
-        if given and given.casefold() != recorded.casefold():
-            found.append({"label": label, "given": given, "recorded": recorded})
-    return found
+    given = {name: _value(request, prefix, name) for name in labels}
+    return [{**m, "label": labels[m["field"]]} for m in n3_mismatches(unit, given)]
 
 
 @buyer_required
@@ -372,7 +372,7 @@ def claim_preview(request):
     else:
         today = seoul_today()
         records = _records(unit)
-        context.update(unit=unit, records=records, mismatches=_mismatches(request, prefix, records))
+        context.update(unit=unit, records=records, mismatches=_mismatches(request, prefix, unit))
         kind = _value(request, prefix, "defect_kind") or None
         if kind not in {k.value for k in rules.DefectKind}:
             kind = None
@@ -385,26 +385,14 @@ def claim_preview(request):
                 context["problem"] = _("Enter a valid date.")
         # A component of another model (the serial just changed) counts as unknown.
         name = _value(request, prefix, "component")
-        component = next(
-            (
-                rules.ComponentFacts(name=c.name, kind=c.kind)
-                for c in unit.product_model.components.all()
-                if c.name == name
-            ),
-            None,
-        )
+        if name not in {c.name for c in unit.product_model.components.all()}:
+            name = None
         if defect_date is not None and kind is None:
             context["hint"] = _("Choose the kind of defect to see the notice deadline (N1).")
             defect_date = None
         try:
-            if defect_date is not None:
-                check_defect_date(unit, defect_kind=kind, defect_date=defect_date, today=today)
-            context["verdict"] = unit_verdict(
-                unit,
-                today=today,
-                defect_kind=kind if defect_date else None,
-                defect_date=defect_date,
-                component=component,
+            context["verdict"] = prospective_verdict(
+                unit, defect_kind=kind, defect_date=defect_date, component_name=name, today=today
             )
         except RuleInputError as exc:
             context["problem"] = defect_date_message(exc, unit, defect_date)

@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from rma_portal.exceptions import DomainError, NotFound
-from warranty.selectors import PolicyTable, component_facts, seoul_today, unit_of, unit_verdict
+from warranty.selectors import PolicyTable, prospective_verdict, seoul_today, unit_of, unit_verdict
 
 from . import selectors
 from .decorators import buyer_required, is_buyer
@@ -116,15 +116,15 @@ def warranty_check(request):
     if asked and form.is_valid():
         data = form.cleaned_data
         try:
-            verdict = unit_verdict(
+            verdict = prospective_verdict(
                 form.unit,
                 today=today,
                 defect_kind=data["defect_kind"] or None,
                 defect_date=data["defect_date"],
-                component=component_facts(form.unit, data["component"] or None),
+                component_name=data["component"] or None,
             )
-        except DomainError as exc:  # not expected after the form's checks; shown, not raised
-            form.add_error(None, exc.message)
+        except DomainError as exc:  # shown beside its field, not raised
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     return render(
         request,
         "portal/warranty_check.html",

@@ -10,18 +10,14 @@ from . import rules, selectors
 
 
 class WarrantyQuerySerializer(serializers.Serializer):
-    """Optional: judge a prospective claim as if notified today."""
+    """Optional: judge a prospective claim as if notified today. ``defect_kind`` is required
+    with ``defect_date`` (the N1 notice deadline runs from receipt or discovery)."""
 
     defect_date = serializers.DateField(required=False)
     defect_kind = serializers.ChoiceField(
         choices=[k.value for k in rules.DefectKind], required=False
     )
     component = serializers.CharField(required=False, max_length=100)
-
-    def validate(self, attrs):
-        if "defect_date" in attrs and "defect_kind" not in attrs:
-            attrs["defect_kind"] = rules.DefectKind.MANIFEST.value
-        return attrs
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -100,10 +96,10 @@ class UnitWarrantyApi(APIView):
         query.is_valid(raise_exception=True)
         organisation = caller_organisation(request)
         unit = selectors.unit_of(organisation, serial)
-        verdict = selectors.unit_verdict(
+        verdict = selectors.prospective_verdict(
             unit,
             defect_kind=query.validated_data.get("defect_kind"),
             defect_date=query.validated_data.get("defect_date"),
-            component=selectors.component_facts(unit, query.validated_data.get("component")),
+            component_name=query.validated_data.get("component"),
         )
         return Response(selectors.warranty_answer(unit, verdict, lang=organisation.language))

@@ -14,6 +14,7 @@ from datetime import date
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 from rma_portal.exceptions import DomainError, NotFound
@@ -152,6 +153,67 @@ def unit_verdict(
         policies=policies or PolicyTable.load(),
         seen=frozenset(),
     )
+
+
+def prospective_verdict(
+    unit: Unit,
+    *,
+    defect_kind: str | None = None,
+    defect_date: date | None = None,
+    component_name: str | None = None,
+    today: date | None = None,
+) -> rules.Verdict:
+    """A prospective claim judged as if notified today (N1, W1-W5; preliminary, N5): the one
+    read behind the portal's live verdict and the API's warranty check.
+
+    A defect date needs its kind (receipt of a manifest defect or discovery of a hidden one,
+    N1), since the notice deadline runs from it: without one, ``DomainError`` on
+    ``defect_kind``. The date is checked (not in the future, not before the warranty started,
+    ``RuleInputError``) and the component must be one of the model's (or "unknown").
+    """
+    today = today or seoul_today()
+    if defect_date is not None and not defect_kind:
+        raise DomainError(
+            _(
+                "Give the defect kind with the defect date: 'manifest' (date of receipt) or "
+                "'hidden' (date of discovery); the N1 notice deadline runs from it."
+            ),
+            field="defect_kind",
+        )
+    component = component_facts(unit, component_name)
+    if defect_date is not None:
+        check_defect_date(unit, defect_kind=defect_kind, defect_date=defect_date, today=today)
+    return unit_verdict(
+        unit,
+        today=today,
+        defect_kind=defect_kind if defect_date is not None else None,
+        defect_date=defect_date,
+        component=component,
+    )
+
+
+def shipment_records(unit: Unit) -> dict[str, str]:
+    """N3: what CPRO's shipment records say of the fields the buyer gives for a unit."""
+    shipment = unit.shipment
+    return {
+        "model_code": unit.product_model.code,
+        "shipment_date": shipment.shipment_date.isoformat(),
+        "po_number": shipment.po_number,
+        "pi_number": shipment.pi_number,
+    }
+
+
+def n3_mismatches(unit: Unit, given: dict[str, str]) -> list[dict[str, str]]:
+    """N3: the fields given that disagree with CPRO's records, flagged to staff, never refused.
+    Case and surrounding spaces are typing, not a disagreement; a blank field is not one
+    either (submission requires every N3 field anyway)."""
+    recorded = shipment_records(unit)
+    found = []
+    for name, value in given.items():
+        value = (value or "").strip()
+        if value and value.casefold() != recorded[name].strip().casefold():
+            found.append({"field": name, "given": value, "recorded": recorded[name]})
+    return found
 
 
 def replacement_facts(

@@ -192,3 +192,34 @@ def test_another_organisations_document_is_404_through_my_claim(api, unit, clerk
     response = api.get(f"/api/v1/claims/{mine['id']}/documents/{their_document.pk}/download/")
 
     assert response.status_code == 404
+
+
+def test_a_partners_message_answers_staffs_request_for_information(api, unit, clerk):
+    """The API and the portal share one rule (claims.messages.post_buyer_message): while staff
+    wait for information, the buyer's message is the answer and the claim is back under review."""
+    claim = submitted(api, unit)
+    services.request_info(
+        actor=clerk, claim=Claim.objects.get(pk=claim["id"]), question="Photo of the label?"
+    )
+
+    response = api.post(
+        f"/api/v1/claims/{claim['id']}/messages/", {"body": "Attached."}, format="json"
+    )
+
+    assert response.status_code == 201
+    stored = Claim.objects.get(pk=claim["id"])
+    assert stored.status == "submitted"
+    assert stored.events.order_by("-pk").values_list("kind", flat=True)[0] == "answer_info"
+
+
+def test_a_partners_message_outside_an_information_request_is_a_plain_message(api, unit):
+    claim = submitted(api, unit)
+
+    response = api.post(
+        f"/api/v1/claims/{claim['id']}/messages/", {"body": "Any news?"}, format="json"
+    )
+
+    assert response.status_code == 201
+    stored = Claim.objects.get(pk=claim["id"])
+    assert stored.status == "submitted"
+    assert stored.events.order_by("-pk").values_list("kind", flat=True)[0] == "post_message"

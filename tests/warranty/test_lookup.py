@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_key, revoke_api_key
+from rma_portal.exceptions import DomainError
 from tests.factories import (
     ComponentFactory,
     OrganisationFactory,
@@ -151,6 +152,21 @@ def test_api_judges_a_prospective_claim_with_its_n1_notice_deadline(api, unit):
     assert response.json()["notice_deadline"] == (yesterday + datetime.timedelta(8)).isoformat()
 
 
+def test_n1_a_prospective_verdict_asks_for_the_defect_kind_with_its_date(unit):
+    """N1: the notice deadline runs from receipt (manifest) or discovery (hidden): the one
+    prospective read behind the portal and the API never guesses which."""
+    defect_date = TODAY - datetime.timedelta(days=3)
+
+    with pytest.raises(DomainError) as exc:
+        selectors.prospective_verdict(unit, defect_date=defect_date, today=TODAY)
+
+    assert exc.value.field == "defect_kind"
+    verdict = selectors.prospective_verdict(
+        unit, defect_kind="hidden", defect_date=defect_date, today=TODAY
+    )
+    assert verdict.notice_deadline == defect_date + datetime.timedelta(days=8)
+
+
 def test_api_uses_the_organisations_language_for_reasons(unit, org):
     org.language = "ko"
     org.save()
@@ -167,7 +183,8 @@ def test_api_uses_the_organisations_language_for_reasons(unit, org):
     "query, field",
     [
         ({"defect_date": "not-a-date"}, "defect_date"),
-        ({"defect_date": "2099-01-01"}, "defect_date"),
+        ({"defect_date": "2099-01-01", "defect_kind": "manifest"}, "defect_date"),
+        ({"defect_date": "2026-01-01"}, "defect_kind"),
         ({"defect_kind": "sudden"}, "defect_kind"),
         ({"component": "flux-capacitor"}, "component"),
     ],

@@ -203,8 +203,6 @@ def ensure_user(
 
 # --- Invitations (SPEC "Who uses it": buyers sign in to the portal) ---------------------------
 
-INVITATION_DAYS = 7
-
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
     """A one-use link to set a first password.
@@ -229,7 +227,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
             for secret in [self.secret, *self.secret_fallbacks]
         ):
             return False
-        days = getattr(settings, "RMA_INVITATION_DAYS", INVITATION_DAYS)
+        days = settings.RMA_INVITATION_DAYS
         return self._num_seconds(self._now()) - timestamp <= days * 24 * 3600
 
 
@@ -309,7 +307,7 @@ def _send_invitation(user: User, organisation: Organisation, invited_by: User) -
         "user": user,
         "organisation": organisation,
         "link": invitation_link(user),
-        "days": getattr(settings, "RMA_INVITATION_DAYS", INVITATION_DAYS),
+        "days": settings.RMA_INVITATION_DAYS,
         "site_url": settings.SITE_URL,
     }
     with translation.override(user.preferred_language):

@@ -27,9 +27,6 @@ from .models import (
 )
 from .workflow import act
 
-DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-
-
 # What an upload may be, by its content (SPEC "What every part must hold"): sniffed MIME type
 # to the extension it is stored under.
 ALLOWED_UPLOADS: dict[str, str] = {
@@ -57,7 +54,7 @@ _ALLOWED_NAMES = "JPEG, PNG, GIF, WEBP, PDF, MP4"
 
 
 def _max_upload_bytes() -> int:
-    return getattr(settings, "RMA_ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES)
+    return settings.RMA_ATTACHMENT_MAX_BYTES
 
 
 def _read_upload(upload: Any, limit: int) -> bytes:

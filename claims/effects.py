@@ -11,6 +11,7 @@ webhooks carry, in ``partner_api.webhooks``.
 from __future__ import annotations
 
 from notifications import outbox
+from notifications.emails import BUYER_KINDS, STAFF_KINDS
 from partner_api import webhooks
 from partner_api.models import WebhookEvent
 
@@ -23,8 +24,12 @@ DOCUMENT_READY = WebhookEvent.DOCUMENT_READY
 MESSAGE_CREATED = WebhookEvent.MESSAGE_CREATED
 
 
-def email(event: ClaimEvent, *, kind: str) -> None:
-    """Queue the e-mail ``kind`` about ``event`` (its audience is the template's)."""
+def email(event: ClaimEvent, *, kind: str, audience: str) -> None:
+    """Queue the e-mail ``kind`` about ``event`` to ``audience`` ("buyer" or "staff"); the
+    catalogue of notifications.emails says which templates go to whom, and a mismatch is a
+    programming error caught here, at the act, not in the worker."""
+    if kind not in (BUYER_KINDS if audience == "buyer" else STAFF_KINDS):
+        raise ValueError(f"{kind!r} is not an e-mail to {audience}.")
     outbox.enqueue(
         SEND_CLAIM_EMAIL, args=[event.pk, kind], dedupe_key=f"event:{event.pk}:email:{kind}"
     )

@@ -42,9 +42,6 @@ OPEN_STATUSES = frozenset(
         ClaimStatus.INSPECTED,
     }
 )
-FINAL_STATUSES = frozenset(
-    {ClaimStatus.CLOSED, ClaimStatus.REJECTED, ClaimStatus.CANCELLED, ClaimStatus.REFUSED}
-)
 
 
 class Channel(models.TextChoices):

@@ -68,11 +68,6 @@ def claim_of(organisation: Organisation, key: int | str) -> Claim:
     return _by_key(_with_details(Claim.objects.filter(organisation=organisation)), key)
 
 
-def claim_for_staff(key: int | str) -> Claim:
-    """Any claim, for CPRO staff."""
-    return _by_key(_with_details(Claim.objects.all()), key)
-
-
 def messages_for(claim: Claim, *, staff: bool) -> QuerySet[Message]:
     """The claim's thread, oldest first; buyers never see internal notes."""
     messages = claim.messages.select_related("author").prefetch_related("attachments")

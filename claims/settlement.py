@@ -46,11 +46,9 @@ CHARGE_LINES = ("verification", "transport", "shipment")
 def default_charge_lines() -> dict[str, Decimal]:
     """D2 defaults for a not-covered returned item, from settings (amounts in its currency)."""
     return {
-        "verification": Decimal(
-            str(getattr(settings, "RMA_D2_DEFAULT_VERIFICATION", Decimal("50.00")))
-        ),
-        "transport": Decimal(str(getattr(settings, "RMA_D2_DEFAULT_TRANSPORT", Decimal("30.00")))),
-        "shipment": Decimal(str(getattr(settings, "RMA_D2_DEFAULT_SHIPMENT", Decimal("30.00")))),
+        "verification": settings.RMA_D2_DEFAULT_VERIFICATION,
+        "transport": settings.RMA_D2_DEFAULT_TRANSPORT,
+        "shipment": settings.RMA_D2_DEFAULT_SHIPMENT,
     }
 
 

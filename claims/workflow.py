@@ -111,11 +111,11 @@ class Step:
     def tell_buyer(self, email: str) -> None:
         """E-mail the buyer about this act: ``email`` names the template (notifications.emails),
         sent once, in the organisation's language."""
-        self.effects.append(partial(effects.email, kind=email))
+        self.effects.append(partial(effects.email, kind=email, audience="buyer"))
 
     def tell_staff(self, email: str) -> None:
         """E-mail CPRO's sales staff about this act (``email`` as for ``tell_buyer``)."""
-        self.effects.append(partial(effects.email, kind=email))
+        self.effects.append(partial(effects.email, kind=email, audience="staff"))
 
     def tell_partners(self, webhook: str) -> None:
         """Send the organisation's webhook endpoints the event ``webhook`` (e.g.

@@ -36,7 +36,7 @@ MAX_KEY_LENGTH = 255
 
 
 def ttl() -> timedelta:
-    return timedelta(hours=float(getattr(settings, "RMA_IDEMPOTENCY_TTL_HOURS", 24)))
+    return timedelta(hours=float(settings.RMA_IDEMPOTENCY_TTL_HOURS))
 
 
 class IdempotencyMismatch(DomainError):

@@ -13,7 +13,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         # Read at each request, not at import, so the rate follows the settings.
-        return getattr(settings, "RMA_API_RATE", None) or None
+        return settings.RMA_API_RATE or None
 
     def get_cache_key(self, request, view):
         user = request.user

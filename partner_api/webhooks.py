@@ -46,14 +46,10 @@ EARLY_TOLERANCE = timedelta(seconds=1)
 OVERDUE_AFTER = timedelta(minutes=2)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def retry_delay(attempts: int) -> float:
     """Seconds to wait after the ``attempts``-th failed attempt: base·2ⁿ, capped."""
-    base = float(_setting("RMA_WEBHOOK_RETRY_BASE_DELAY", 1.0))
-    cap = float(_setting("RMA_WEBHOOK_RETRY_MAX_DELAY", 3600.0))
+    base = float(settings.RMA_WEBHOOK_RETRY_BASE_DELAY)
+    cap = float(settings.RMA_WEBHOOK_RETRY_MAX_DELAY)
     return min(base * 2**attempts, cap)
 
 
@@ -202,7 +198,7 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
     """POST the body; (HTTP status, error text). Any 2xx is success; nothing else is."""
-    timeout = float(_setting("RMA_WEBHOOK_TIMEOUT", 10))
+    timeout = float(settings.RMA_WEBHOOK_TIMEOUT)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with _opener.open(request, timeout=timeout) as response:
@@ -265,7 +261,7 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> float | None:
             delivery.delivered_at = delivery.last_attempt_at
             delivery.error = ""
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
-        elif delivery.attempts >= int(_setting("RMA_WEBHOOK_MAX_ATTEMPTS", 16)):
+        elif delivery.attempts >= int(settings.RMA_WEBHOOK_MAX_ATTEMPTS):
             delivery.status = DeliveryStatus.FAILED
             delivery.error = error
             _count_failed_delivery(endpoint)
@@ -282,7 +278,7 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> float | None:
 
 
 def _count_failed_delivery(endpoint: WebhookEndpoint) -> None:
-    limit = int(_setting("RMA_WEBHOOK_DISABLE_AFTER", 8))
+    limit = int(settings.RMA_WEBHOOK_DISABLE_AFTER)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         consecutive_failures=F("consecutive_failures") + 1
     )

@@ -22,7 +22,6 @@ from warranty.models import Unit
 from warranty.selectors import check_defect_date, unit_of
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-UNKNOWN_COMPONENT = "unknown"
 
 
 class UnitSearchForm(forms.Form):

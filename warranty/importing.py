@@ -30,6 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
+from celery import current_app
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -859,12 +860,13 @@ def _copy_units(new_units, shipment_ids: dict[str, int]) -> None:
 # --- Background imports from the admin --------------------------------------------------------
 
 
+RUN_IMPORT_TASK = "warranty.tasks.run_shipment_import"
+
+
 def queue_shipment_import(
     *, upload: File, uploaded_by, create_buyers: bool, rows_total: int
 ) -> ShipmentImport:
     """Store an uploaded shipment CSV and have a Celery worker import it once this commits."""
-    from .tasks import run_shipment_import  # the task module imports this one
-
     job = ShipmentImport(
         file_name=os.path.basename(upload.name or "upload.csv")[:255],
         uploaded_by=uploaded_by,
@@ -873,7 +875,8 @@ def queue_shipment_import(
     )
     job.file.save("upload.csv", upload, save=False)  # the stored name is random (upload_to)
     job.save()
-    transaction.on_commit(lambda: run_shipment_import.delay(job.pk))
+    # By name: the task module imports this one, never the other way round.
+    transaction.on_commit(lambda: current_app.send_task(RUN_IMPORT_TASK, args=[job.pk]))
     return job
 
 

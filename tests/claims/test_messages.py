@@ -162,7 +162,6 @@ def test_a_claim_is_found_by_id_or_rma_number(claim, org):
     assert selectors.claim_of(org, claim.pk) == claim
     assert selectors.claim_of(org, str(claim.pk)) == claim
     assert selectors.claim_of(org, "rma-2026-000042") == claim
-    assert selectors.claim_for_staff("RMA-2026-000042") == claim
 
 
 def test_another_organisations_claim_is_not_found(claim):

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from claims.events import verify_claim
+from claims.management.commands import seed_demo
 from claims.models import Claim, ClaimEvent, CreditNote, Document, DocumentKind
-from warranty.management.commands import seed_demo
 from warranty.models import Component, ComponentKind, ProductModel, Shipment, Unit
 
 pytestmark = pytest.mark.django_db

@@ -44,7 +44,9 @@ def records(db):
 
 
 @pytest.mark.parametrize("create_buyers", [False, True])
-def test_sql_and_python_checks_report_the_same_errors(records, tmp_path, monkeypatch, create_buyers):
+def test_sql_and_python_checks_report_the_same_errors(
+    records, tmp_path, monkeypatch, create_buyers
+):
     rows = [*GOOD_ROWS, *(row for row, _column, _message in BAD_ROWS.values()), *MIXED_ROWS]
     path = write_csv(tmp_path, rows, header=HEADER)
     assert connection.vendor == "postgresql"

@@ -150,8 +150,9 @@ def main() -> None:
             [sys.executable, __file__, "--database", args.database, "--child", str(path)],
             capture_output=True,
             text=True,
-            check=True,
         )
+        if done.returncode:
+            sys.exit(f"The import failed:\n{done.stderr}")
         report = json.loads(done.stdout.strip().splitlines()[-1])
     (seconds, summary), (again, again_summary) = report["times"]
     print(f"     COPY: {anchor:6.2f} s  {args.rows / anchor:9,.0f} rows/s  (anchor)")

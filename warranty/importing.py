@@ -10,11 +10,14 @@ file's own, header = line 1, as a spreadsheet shows them. Shipment records are w
 are checked against and what the warranty period (W1) counts from, so a half-imported file would
 have claims judged against wrong data.
 
-Shipment files can be large (100,000 units and more), so checking is set-based (existing rows
-are fetched in chunks, never one query per row) and writing uses PostgreSQL ``COPY`` (SQLite,
-the embedded default: ``bulk_create``). Checking runs outside the write transaction, so progress
-reported while checking is visible to other connections (the admin's status page); writing is
-one ``transaction.atomic()`` block.
+Shipment files can be large (1,000,000 units and more). On PostgreSQL the file is streamed
+(never held in memory) into a temporary staging table with ``COPY``; every check is a set-based
+query over that table, with the same row-numbered messages as the Python checks, and the rows
+are written with ``INSERT … SELECT``; checking and writing are one transaction. Progress is
+reported while the rows are staged, outside that transaction, so the admin's status page sees
+it. On SQLite (``./dev up``'s embedded default) the rows are read into memory and checked in
+Python (``_ShipmentChecker``), chunk by chunk, then written with ``bulk_create``: slower, same
+messages (tests/warranty/test_import_checks_agree.py holds the two to the same errors).
 """
 
 from __future__ import annotations

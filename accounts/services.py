@@ -23,6 +23,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey, Language, Organisation, User
+from accounts.selectors import active_api_key
 from rma_portal.exceptions import DomainError, Forbidden
 
 # A busy partner authenticates many times a second; one write a minute is enough to show use.
@@ -126,12 +127,7 @@ def authenticate_api_key(raw_key: str | None) -> ApiKey | None:
     """
     if not raw_key or not isinstance(raw_key, str):
         return None
-    api_key = (
-        ApiKey.objects.active()
-        .select_related("organisation")
-        .filter(key_hash=ApiKey.hash(raw_key.strip()))
-        .first()
-    )
+    api_key = active_api_key(ApiKey.hash(raw_key.strip()))
     if api_key is None:
         return None
     now = timezone.now()

@@ -1,16 +1,24 @@
-"""Time the shipment CSV import on PostgreSQL: a first import, then a re-import of the same file.
+"""Time the shipment CSV import on PostgreSQL beside a plain COPY of the same file.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/rma_portal \
         .venv/bin/python bench/import_shipments.py --rows 100000
 
 DATABASE_URL names the PostgreSQL server and credentials; the bench works in its own scratch
 database on that server (``--database``, default ``rma_bench``), created and migrated if missing.
-Each run first deletes the units and shipments of earlier bench runs (PI numbers ``BENCH-…``).
+Each run first empties the units and shipments of that scratch database.
+
+The anchor is PostgreSQL's ``COPY … FROM STDIN (FORMAT csv)`` of the same file, streamed from
+this process, into a table of the same nine columns. The import runs in a child process (the
+whole ``import_shipments`` call, on an empty database, then again as a re-import) so that its
+peak resident size is its own.
 """
 
 import argparse
 import csv
 import datetime
+import json
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -70,26 +78,60 @@ def write_csv(path: Path, rows: int, shipments: int) -> None:
             )
 
 
+def child(path: str) -> None:
+    """In a fresh process: import the file, then re-import it; print times and peak RSS."""
+    from warranty.importing import import_shipments
+
+    times = []
+    for _label in ("import", "re-import"):
+        started = time.perf_counter()
+        result = import_shipments(source=path)
+        times.append((time.perf_counter() - started, result.summary()))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"times": times, "peak_mb": peak_mb}))
+
+
+def copy_anchor(path: Path) -> float:
+    """Seconds for COPY of the same CSV into a table of the same columns (created and dropped)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_copy (pi_number text, po_number text, buyer text, "
+            "shipment_date date, delivery_date date, serial_number text, model_code text, "
+            "unit_price numeric(12, 2), currency text)"
+        )
+        started = time.perf_counter()
+        with (
+            open(path, "rb") as f,
+            cursor.cursor.copy("COPY bench_copy FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--shipments", type=int, default=500)
     parser.add_argument("--database", default="rma_bench")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     setup_django(args.database)
+    if args.child:
+        child(args.child)
+        return
     from django.db import connection
 
     from accounts.models import Organisation
-    from warranty.importing import import_shipments
     from warranty.models import ProductModel
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM warranty_unit WHERE shipment_id IN "
-            "(SELECT id FROM warranty_shipment WHERE pi_number LIKE 'BENCH-%%')"
-        )
-        cursor.execute("DELETE FROM warranty_shipment WHERE pi_number LIKE 'BENCH-%%'")
+        cursor.execute("TRUNCATE warranty_unit, warranty_shipment CASCADE")
     for code, name, camera, mechanical in MODELS:
         ProductModel.objects.update_or_create(
             code=code,
@@ -103,14 +145,20 @@ def main() -> None:
         write_csv(path, args.rows, args.shipments)
         size = path.stat().st_size / 2**20
         print(f"{args.rows:,} rows over {args.shipments} shipments ({size:.1f} MB) on PostgreSQL")
-        for label in ("import", "re-import"):
-            started = time.perf_counter()
-            result = import_shipments(source=path)
-            seconds = time.perf_counter() - started
-            print(
-                f"{label:>9}: {seconds:6.2f} s  {args.rows / seconds:9,.0f} rows/s  "
-                f"{result.summary()}"
-            )
+        anchor = copy_anchor(path)
+        done = subprocess.run(
+            [sys.executable, __file__, "--database", args.database, "--child", str(path)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            sys.exit(f"The import failed:\n{done.stderr}")
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+    (seconds, summary), (again, again_summary) = report["times"]
+    print(f"     COPY: {anchor:6.2f} s  {args.rows / anchor:9,.0f} rows/s  (anchor)")
+    print(f"   import: {seconds:6.2f} s  {args.rows / seconds:9,.0f} rows/s  {summary}")
+    print(f"re-import: {again:6.2f} s  {args.rows / again:9,.0f} rows/s  {again_summary}")
+    print(f"    ratio: {anchor / seconds:.2f}x COPY's speed; peak RSS {report['peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -102,3 +102,14 @@ def wait_for(predicate, timeout=30.0, interval=0.2):
 def fast_password_hasher(settings):
     """Real hashing costs ~0.3 s a user; tests create many users and test no hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_policy_table():
+    """Each test reads the policy versions it made: a rolled-back test's versions fire no
+    signal, so the per-process table (warranty.selectors.PolicyTable.current) is dropped."""
+    from warranty.selectors import forget_policy_table
+
+    forget_policy_table()
+    yield
+    forget_policy_table()

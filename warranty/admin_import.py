@@ -23,9 +23,9 @@ from .importing import (
     ImportRejected,
     count_data_rows,
     import_shipments,
-    queue_shipment_import,
 )
 from .models import ShipmentImport
+from .tasks import queue_shipment_import
 
 ERRORS_SHOWN = 500  # on the page; the CSV error report has them all
 

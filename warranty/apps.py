@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class WarrantyConfig(AppConfig):
     name = "warranty"
     verbose_name = "Products, shipments and warranty"
+
+    def ready(self) -> None:
+        # Connects the receivers that drop the cached policy table when a version changes.
+        from . import selectors  # noqa: F401

@@ -7,20 +7,27 @@ with the joins their callers need (STYLE 6) and hand plain values to ``rules.jud
 from __future__ import annotations
 
 import bisect
+import functools
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
+from rma_portal import rows
 from rma_portal.exceptions import DomainError, NotFound
 
 from . import rules
-from .models import Unit, WarrantyPolicy
+from .models import ProductModel, Shipment, Unit, WarrantyPolicy
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,25 @@ class PolicyTable:
             terms=tuple(policy_terms(p) for p in policies),
         )
 
+    @classmethod
+    def current(cls) -> PolicyTable:
+        """The table as this process last read it: no query on the hot path (the warranty API).
+
+        Cached per process for ``POLICY_CACHE_SECONDS``; saving or deleting a version empties
+        this process's copy at once and again when the change commits, and other processes
+        (gunicorn workers, Celery) read the new table within ``POLICY_CACHE_SECONDS``. Versions
+        take effect from a date, usually a future one, so that short delay changes no verdict
+        in practice; pages that show policies themselves use ``load()``.
+        """
+        with _policy_cache.lock:
+            table, read_at = _policy_cache.table, _policy_cache.read_at
+        if table is not None and time.monotonic() - read_at < POLICY_CACHE_SECONDS:
+            return table
+        table = cls.load()
+        with _policy_cache.lock:
+            _policy_cache.table, _policy_cache.read_at = table, time.monotonic()
+        return table
+
     def in_force_on(self, day: date) -> rules.PolicyTerms:
         """The version in force on ``day``; a unit is judged by the one of its delivery date."""
         index = bisect.bisect_right(self.starts, day) - 1
@@ -47,6 +73,34 @@ class PolicyTable:
             # Older than every version on record: the first version's rules are the best guess.
             index = 0
         return self.terms[index]
+
+
+POLICY_CACHE_SECONDS = 60.0
+
+
+class _PolicyCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.table: PolicyTable | None = None
+        self.read_at = 0.0
+
+
+_policy_cache = _PolicyCache()
+
+
+def forget_policy_table() -> None:
+    """Drop this process's cached policy table; the next ``PolicyTable.current()`` reads it."""
+    with _policy_cache.lock:
+        _policy_cache.table = None
+
+
+@receiver(post_save, sender=WarrantyPolicy, dispatch_uid="warranty.forget_policy_table.save")
+@receiver(post_delete, sender=WarrantyPolicy, dispatch_uid="warranty.forget_policy_table.delete")
+def _policy_changed(**_kwargs) -> None:
+    # At once (later reads in this transaction see the change) and at commit (a read between
+    # the save and the commit must not keep the uncommitted table).
+    forget_policy_table()
+    transaction.on_commit(forget_policy_table)
 
 
 def policy_terms(policy: WarrantyPolicy) -> rules.PolicyTerms:
@@ -80,11 +134,43 @@ def units_of(organisation: Organisation) -> QuerySet[Unit]:
 
 
 def unit_of(organisation: Organisation, serial_number: str) -> Unit:
-    """One of the organisation's units by serial; another organisation's serial is not found."""
-    unit = units_of(organisation).filter(serial_number=serial_number.strip()).first()
-    if unit is None:
+    """One of the organisation's units by serial; another organisation's serial is not found.
+
+    One query, its SQL built once per process (the warranty API's hot path, bench/lookup.py):
+    the unit with its shipment and model, and whether it replaces a claim's unit (D1).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_unit_of_sql(), [organisation.pk, serial_number.strip()])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound(f"No unit with serial number {serial_number!r} in your organisation.")
+    unit_end = rows.width(Unit)
+    shipment_end = unit_end + rows.width(Shipment)
+    unit = rows.instance(Unit, row[:unit_end])
+    Unit.shipment.field.set_cached_value(unit, rows.instance(Shipment, row[unit_end:shipment_end]))
+    Unit.product_model.field.set_cached_value(
+        unit, rows.instance(ProductModel, row[shipment_end:-1])
+    )
+    if not row[-1]:
+        # No claim item names it as its replacement: known not to be one, as select_related
+        # would record it. A replacement unit (rare) loads its item when the verdict asks.
+        Unit.replaces_item.related.set_cached_value(unit, None)
     return unit
+
+
+@functools.cache
+def _unit_of_sql() -> str:
+    item = Unit.replaces_item.related
+    replaced = connection.ops.quote_name(item.field.column)
+    return (
+        f"SELECT {rows.columns(Unit, 'u')}, {rows.columns(Shipment, 's')}, "
+        f"{rows.columns(ProductModel, 'm')}, "
+        f"EXISTS (SELECT 1 FROM {rows.table(item.related_model)} i WHERE i.{replaced} = u.id) "
+        f"FROM {rows.table(Unit)} u "
+        f"JOIN {rows.table(Shipment)} s ON s.id = u.shipment_id "
+        f"JOIN {rows.table(ProductModel)} m ON m.id = u.product_model_id "
+        "WHERE s.buyer_id = %s AND u.serial_number = %s"
+    )
 
 
 def component_facts(unit: Unit, component_name: str | None) -> rules.ComponentFacts | None:
@@ -150,7 +236,7 @@ def unit_verdict(
         notice_exception=notice_exception,
         findings=findings,
         final=final,
-        policies=policies or PolicyTable.load(),
+        policies=policies or PolicyTable.current(),
         seen=frozenset(),
     )
 
@@ -238,7 +324,7 @@ def replacement_facts(
         replaced,
         today=today,
         component=component,
-        policies=policies or PolicyTable.load(),
+        policies=policies or PolicyTable.current(),
         seen=seen | {unit.pk},
     )
     shipped_on = rules.seoul_date(item.outbound_shipped_at) if item.outbound_shipped_at else today

@@ -1,0 +1,34 @@
+"""Hand-built SQL for the two hottest reads (the warranty API): compiled once per process.
+
+Building a queryset's SQL costs more than running it for a one-row primary-key-like read (the
+ORM compiler: about 1 ms a query on this machine, see bench/lookup.py). The few hot paths that
+matter write their join once, from the models' own ``_meta``, and turn each row back into full
+model instances with ``Model.from_db``, so callers get the same objects as from the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import Model
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of ``model``, qualified by ``alias``, in ``_meta`` order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+def instance(model: type[Model], values: Sequence) -> Model:
+    """A ``model`` instance from its columns as ``columns(model, …)`` selected them."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    return model.from_db(connection.alias, names, values)
+
+
+def width(model: type[Model]) -> int:
+    return len(model._meta.concrete_fields)
+
+
+def table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)

@@ -22,7 +22,7 @@ the rest works on those aggregated rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Value
@@ -65,13 +65,17 @@ class Group:
 
 @dataclass(frozen=True)
 class Signal:
+    """One flagged model or batch, with its strongest evidence (the lowest p-value) and every
+    reference it stood out against."""
+
     kind: str  # "batch" or "model"
     model: str
     pi_number: str  # "" for a model
-    reference: str  # OWN_HISTORY or MODEL_BATCHES
+    reference: str  # OWN_HISTORY or MODEL_BATCHES: the strongest evidence
     units: int
     test: RateRatioTest
     threshold: float  # the p-value it had to beat (significance / comparisons)
+    references: tuple[str, ...] = ()
 
     @property
     def recent_rate(self) -> float:
@@ -85,6 +89,10 @@ class Signal:
     @property
     def reference_label(self) -> str:
         return str(REFERENCES[self.reference])
+
+    @property
+    def references_label(self) -> str:
+        return "; ".join(str(REFERENCES[r]) for r in self.references)
 
 
 @dataclass(frozen=True)
@@ -183,12 +191,16 @@ def evaluate(today: date, settings: EarlyWarningSettings | None = None) -> Repor
     def significant(test: RateRatioTest) -> bool:
         return test.recent >= settings.min_failures and test.p_value < threshold
 
-    signals = [
-        Signal("batch", model, pi, reference, group.units, test, threshold)
-        for model, pi, reference, group, test in batch_tests
-        if significant(test)
-    ]
-    flagged = {(s.model, s.pi_number) for s in signals}
+    strongest: dict[tuple[str, str], Signal] = {}
+    for model, pi, reference, group, test in sorted(batch_tests, key=lambda t: t[4].p_value):
+        if not significant(test):
+            continue
+        found = strongest.get((model, pi))
+        if found is None:
+            found = Signal("batch", model, pi, reference, group.units, test, threshold)
+        strongest[(model, pi)] = replace(found, references=(*found.references, reference))
+    signals = list(strongest.values())
+    flagged = set(strongest)
     for model, members in by_model.items():
         rest = Group()
         for pi, group in members.items():
@@ -198,6 +210,8 @@ def evaluate(today: date, settings: EarlyWarningSettings | None = None) -> Repor
             rest.recent, rest.recent_days, rest.history, rest.history_days, null_ratio=ratio
         )
         if test is not None and significant(test):
-            signals.append(Signal("model", model, "", OWN_HISTORY, rest.units, test, threshold))
+            signals.append(
+                Signal("model", model, "", OWN_HISTORY, rest.units, test, threshold, (OWN_HISTORY,))
+            )
     signals.sort(key=lambda s: (s.test.p_value, s.model, s.pi_number, s.reference))
     return Report(today, window_start, settings, comparisons, signals)

@@ -79,12 +79,12 @@ def rate_table(by: str, rows: list[selectors.RateRow]) -> Table:
             _("Units shipped"),
             _("Units claimed"),
             _("Claimed per 1,000"),
-            _("95% low"),
-            _("95% high"),
+            _("Low (95%)"),
+            _("High (95%)"),
             _("Confirmed defects"),
             _("Confirmed per 1,000"),
-            _("95% low"),
-            _("95% high"),
+            _("Low (95%)"),
+            _("High (95%)"),
         ],
         shown=BATCHES_SHOWN if by == "batch" else None,
     )
@@ -294,8 +294,8 @@ def nff_table(by: str, rows: list[dict]) -> Table:
             _("Inspected items"),
             _("No fault found"),
             _("Share %"),
-            _("95% low"),
-            _("95% high"),
+            _("Low (95%)"),
+            _("High (95%)"),
         ],
     )
     for r in rows:
@@ -358,6 +358,7 @@ def warning_table(report: Report) -> Table:
             _("Rate ratio"),
             _("p-value"),
             _("Needed below"),
+            _("Also above"),
         ],
     )
     for s in report.signals:
@@ -375,6 +376,7 @@ def warning_table(report: Report) -> Table:
                 _num(s.test.ratio, 2),
                 f"{s.test.p_value:.2e}",
                 f"{s.threshold:.2e}",
+                s.references_label,
             ]
         )
     return table

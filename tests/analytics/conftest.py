@@ -1,6 +1,6 @@
 import pytest
-from django.db import transaction
 from django.contrib.auth.models import Group
+from django.db import transaction
 
 from tests.factories import UserFactory
 

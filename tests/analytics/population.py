@@ -69,10 +69,7 @@ def build(seed: int = 15) -> Truth:
     for code in RATES:
         for k in range(1, 11):
             pi = f"{code[-1]}-{k}"
-            if pi == B7:
-                shipped = date(2026, 5, 3)
-            else:
-                shipped = add_months(date(2024, 1, 5), 3 * (k - 1))
+            shipped = date(2026, 5, 3) if pi == B7 else add_months(date(2024, 1, 5), 3 * (k - 1))
             shipments.append(
                 Shipment(
                     pi_number=pi,

@@ -28,10 +28,8 @@ from datetime import date, timedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
-from warranty.models import Unit
-
 from .models import EarlyWarningSettings
-from .selectors import claimed_items, warranty_start
+from .selectors import claimed_items, model_codes, shipments, unit_counts, warranty_start
 from .stats import RateRatioTest, rate_ratio_test
 
 SERVICE_DAYS = 731  # 24 months (W1), the longest warranty period
@@ -115,17 +113,14 @@ def _overlap(start: date, end: date, low: date, high: date) -> int:
 
 def batches(today: date, window_start: date) -> dict[tuple[str, str], Group]:
     """Per (model code, PI number): units, failures and unit-days, recent and before."""
+    facts = shipments()
+    codes = model_codes()
     groups: dict[tuple[str, str], Group] = defaultdict(Group)
-    shipped = (
-        Unit.objects.annotate(start=warranty_start())
-        .order_by()
-        .values_list("product_model__code", "shipment__pi_number", "start")
-        .annotate(n=Count("pk"))
-    )
     end_of_day = today + timedelta(days=1)
-    for model, pi, start, n in shipped:
+    for (shipment, model), n in unit_counts().items():
+        start = facts[shipment].start
         service_end = start + timedelta(days=SERVICE_DAYS)
-        group = groups[(model, pi)]
+        group = groups[(codes[model], facts[shipment].pi_number)]
         group.units += n
         group.recent_days += n * _overlap(start, service_end, window_start, end_of_day)
         group.history_days += n * _overlap(start, service_end, start, window_start)
@@ -138,14 +133,14 @@ def batches(today: date, window_start: date) -> dict[tuple[str, str], Group]:
         .annotate(in_service=in_service)
         .filter(in_service__lt=Value(timedelta(days=SERVICE_DAYS)))
         .order_by()
-        .values_list("unit__product_model__code", "unit__shipment__pi_number")
+        .values_list("unit__shipment_id", "unit__product_model_id")
         .annotate(
             recent=Count("unit", distinct=True, filter=Q(defect_date__gte=window_start)),
             history=Count("unit", distinct=True, filter=Q(defect_date__lt=window_start)),
         )
     )
-    for model, pi, recent, history in failed:
-        group = groups[(model, pi)]
+    for shipment, model, recent, history in failed:
+        group = groups[(codes[model], facts[shipment].pi_number)]
         group.recent += recent
         group.history += history
     return groups

@@ -48,9 +48,10 @@ from django.db.models.functions import (
 )
 from django.db.models.lookups import LessThan
 
+from accounts.models import Organisation
 from claims.models import Charge as D2Charge
-from claims.models import ClaimItem, ClaimStatus, CreditNote, Outcome
-from warranty.models import ComponentKind, Unit
+from claims.models import ClaimItem, ClaimStatus, CreditNote, DefectReason, Outcome
+from warranty.models import ComponentKind, ProductModel, Shipment, Unit
 from warranty.rules import SEOUL, Finding
 
 from .stats import Interval, wilson_interval
@@ -75,17 +76,55 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=SEOUL)
 
 
-def _units(filters: Filters) -> QuerySet[Unit]:
-    units = Unit.objects.all()
+def _shipment_filter(filters: Filters, prefix: str = "") -> Q:
+    q = Q()
     if filters.date_from:
-        units = units.filter(shipment__shipment_date__gte=filters.date_from)
+        q &= Q(**{f"{prefix}shipment_date__gte": filters.date_from})
     if filters.date_to:
-        units = units.filter(shipment__shipment_date__lte=filters.date_to)
+        q &= Q(**{f"{prefix}shipment_date__lte": filters.date_to})
+    if filters.organisation_id:
+        q &= Q(**{f"{prefix}buyer_id": filters.organisation_id})
+    return q
+
+
+@dataclass(frozen=True)
+class ShipmentFacts:
+    pi_number: str
+    shipment_date: date
+    start: date  # W1: delivery date, else shipment date
+    buyer_id: int
+
+
+def shipments(filters: Filters = Filters()) -> dict[int, ShipmentFacts]:
+    """The shipments in the filters (one small query: thousands of rows, not millions)."""
+    rows = Shipment.objects.filter(_shipment_filter(filters)).values_list(
+        "pk", "pi_number", "shipment_date", "delivery_date", "buyer_id"
+    )
+    return {
+        pk: ShipmentFacts(pi, shipped, delivered or shipped, buyer)
+        for pk, pi, shipped, delivered, buyer in rows
+    }
+
+
+def model_codes() -> dict[int, str]:
+    return dict(ProductModel.objects.values_list("pk", "code"))
+
+
+def unit_counts(filters: Filters = Filters()) -> dict[tuple[int, int], int]:
+    """Units shipped per (shipment, model): one GROUP BY on the unit table's own columns (the
+    cheapest way through a million units); everything else is arranged from these rows."""
+    units = Unit.objects.all()
+    shipment_filter = _shipment_filter(filters, "shipment__")
+    if shipment_filter:
+        units = units.filter(shipment_filter)
     if filters.model_id:
         units = units.filter(product_model_id=filters.model_id)
-    if filters.organisation_id:
-        units = units.filter(shipment__buyer_id=filters.organisation_id)
-    return units
+    return {
+        (shipment, model): n
+        for shipment, model, n in units.order_by()
+        .values_list("shipment_id", "product_model_id")
+        .annotate(n=Count("pk"))
+    }
 
 
 def claimed_items() -> QuerySet[ClaimItem]:
@@ -96,16 +135,13 @@ def claimed_items() -> QuerySet[ClaimItem]:
 
 
 def _population_items(filters: Filters) -> QuerySet[ClaimItem]:
-    """Claimed items of the units of ``_units(filters)`` (the same filters, through the unit)."""
+    """Claimed items of the units ``unit_counts(filters)`` counts (same filters, via the unit)."""
     items = claimed_items()
-    if filters.date_from:
-        items = items.filter(unit__shipment__shipment_date__gte=filters.date_from)
-    if filters.date_to:
-        items = items.filter(unit__shipment__shipment_date__lte=filters.date_to)
+    shipment_filter = _shipment_filter(filters, "unit__shipment__")
+    if shipment_filter:
+        items = items.filter(shipment_filter)
     if filters.model_id:
         items = items.filter(unit__product_model_id=filters.model_id)
-    if filters.organisation_id:
-        items = items.filter(unit__shipment__buyer_id=filters.organisation_id)
     return items
 
 
@@ -142,43 +178,42 @@ class RateRow:
     confirmed_rate: Interval | None
 
 
-GROUPINGS = {
-    # name: (unit fields, the same through a claim item, label)
-    "model": (("product_model__code",), ("unit__product_model__code",)),
-    "batch": (
-        ("shipment__pi_number", "product_model__code", "shipment__shipment_date"),
-        ("unit__shipment__pi_number", "unit__product_model__code", "unit__shipment__shipment_date"),
-    ),
-    "month": (("ship_month",), ("ship_month",)),
-}
+def rate_tables(filters: Filters = Filters()) -> dict[str, list[RateRow]]:
+    """Units shipped, claimed and confirmed defective per model, per batch (a model in one
+    shipment) and per ship month, with rates per 1,000 units and their Wilson 95 % intervals.
 
-
-def failure_rates(by: str, filters: Filters = Filters()) -> list[RateRow]:
-    """Units shipped, claimed and confirmed defective per ``by`` (model, batch or ship month),
-    with rates per 1,000 units and their Wilson 95 % intervals (two GROUP BYs)."""
-    unit_fields, item_fields = GROUPINGS[by]
-    units = _units(filters)
-    items = _population_items(filters)
-    if by == "month":
-        units = units.annotate(ship_month=TruncMonth("shipment__shipment_date"))
-        items = items.annotate(ship_month=TruncMonth("unit__shipment__shipment_date"))
-    shipped = {
-        tuple(row[:-1]): row[-1]
-        for row in units.order_by().values_list(*unit_fields).annotate(n=Count("pk"))
-    }
+    Two GROUP BYs per (shipment, model) — units, and claimed items — feed all three tables."""
+    facts = shipments(filters)
+    codes = model_codes()
     failed = {
-        tuple(row[:-2]): row[-2:]
-        for row in items.order_by()
-        .values_list(*item_fields)
+        (shipment, model): (claimed, confirmed)
+        for shipment, model, claimed, confirmed in _population_items(filters)
+        .order_by()
+        .values_list("unit__shipment_id", "unit__product_model_id")
         .annotate(
             claimed=Count("unit", distinct=True),
             confirmed=Count("unit", distinct=True, filter=CONFIRMED),
         )
     }
-    rows = []
-    for key, n in shipped.items():
-        claimed, confirmed = failed.get(key, (0, 0))
-        rows.append(
+    sums: dict[str, dict[tuple, list[int]]] = {"model": {}, "batch": {}, "month": {}}
+    for (shipment, model), n in unit_counts(filters).items():
+        fact = facts.get(shipment)
+        if fact is None:
+            continue
+        claimed, confirmed = failed.get((shipment, model), (0, 0))
+        keys = {
+            "model": (codes[model],),
+            "batch": (fact.pi_number, codes[model], fact.shipment_date),
+            "month": (fact.shipment_date.replace(day=1),),
+        }
+        for by, key in keys.items():
+            total = sums[by].setdefault(key, [0, 0, 0])
+            total[0] += n
+            total[1] += claimed
+            total[2] += confirmed
+    tables = {}
+    for by, found in sums.items():
+        rows = [
             RateRow(
                 key=key,
                 label=_label(by, key),
@@ -188,12 +223,19 @@ def failure_rates(by: str, filters: Filters = Filters()) -> list[RateRow]:
                 claimed_rate=_per_thousand(claimed, n),
                 confirmed_rate=_per_thousand(confirmed, n),
             )
-        )
-    if by == "batch":
-        rows.sort(key=lambda r: (-(r.claimed_rate.estimate if r.claimed_rate else 0), r.key))
-    else:
-        rows.sort(key=lambda r: r.key)
-    return rows
+            for key, (n, claimed, confirmed) in found.items()
+        ]
+        if by == "batch":
+            rows.sort(key=lambda r: (-(r.claimed_rate.estimate if r.claimed_rate else 0), r.key))
+        else:
+            rows.sort(key=lambda r: r.key)
+        tables[by] = rows
+    return tables
+
+
+def failure_rates(by: str, filters: Filters = Filters()) -> list[RateRow]:
+    """One of ``rate_tables``: ``by`` is "model", "batch" or "month"."""
+    return rate_tables(filters)[by]
 
 
 def _label(by: str, key: tuple) -> str:
@@ -250,64 +292,28 @@ class Nevada:
 def nevada(filters: Filters = Filters()) -> Nevada:
     """Claimed items per ship month × months in service (defect date − warranty start), beside
     the units shipped per month: Weibull++'s "Nevada chart" (two GROUP BYs)."""
-    units = dict(
-        _units(filters)
-        .annotate(ship_month=TruncMonth("shipment__shipment_date"))
-        .order_by()
-        .values_list("ship_month")
-        .annotate(n=Count("pk"))
-    )
-    start = warranty_start("unit__")
+    facts = shipments(filters)
+    units: dict[date, int] = defaultdict(int)
+    for (shipment, _model), n in unit_counts(filters).items():
+        if shipment in facts:
+            units[facts[shipment].shipment_date.replace(day=1)] += n
     rows = (
         _population_items(filters)
-        .annotate(
-            ship_month=TruncMonth("unit__shipment__shipment_date"),
-            age=months_in_service(start, F("defect_date")),
-        )
+        .annotate(age=months_in_service(warranty_start("unit__"), F("defect_date")))
         .order_by()
-        .values_list("ship_month", "age")
+        .values_list("unit__shipment_id", "age")
         .annotate(n=Count("pk"))
     )
-    counts = {(month, age): n for month, age, n in rows}
+    counts: dict[tuple[date, int], int] = defaultdict(int)
+    for shipment, age, n in rows:
+        if shipment in facts:
+            counts[(facts[shipment].shipment_date.replace(day=1), age)] += n
     top = max((age for _m, age in counts), default=0)
     months = sorted(set(units) | {m for m, _a in counts})
-    return Nevada(months, list(range(top + 1)), units, counts, sum(counts.values()))
+    return Nevada(months, list(range(top + 1)), dict(units), dict(counts), sum(counts.values()))
 
 
 # --- Breakdowns -----------------------------------------------------------------------------
-
-
-def reasons_by_model(filters: Filters = Filters()) -> list[tuple[str, str, str, str, int]]:
-    """(model, reason code, English name, Korean name, items): the buyer's defect reason (one
-    GROUP BY)."""
-    return list(
-        _noticed_items(filters)
-        .order_by()
-        .values_list(
-            "unit__product_model__code",
-            "defect_reason__code",
-            "defect_reason__name_en",
-            "defect_reason__name_ko",
-        )
-        .annotate(n=Count("pk"))
-        .order_by("unit__product_model__code", "-n", "defect_reason__code")
-    )
-
-
-def components_by_model(filters: Filters = Filters()) -> dict[str, dict[str, int]]:
-    """Items per model by the kind of the failed component: camera module (W3), mechanical
-    (W4), third-party (W2), standard, or unknown (one GROUP BY)."""
-    rows = (
-        _noticed_items(filters)
-        .annotate(kind=Coalesce("component__kind", Value("unknown"), output_field=CharField()))
-        .order_by()
-        .values_list("unit__product_model__code", "kind")
-        .annotate(n=Count("pk"))
-    )
-    found: dict[str, dict[str, int]] = defaultdict(dict)
-    for model, kind, n in rows:
-        found[model][kind] = n
-    return dict(sorted(found.items()))
 
 
 def _out_of_period() -> Q:
@@ -315,9 +321,24 @@ def _out_of_period() -> Q:
     return Q(defect_date__gt=Cast(KT("verdict__en__end_date"), DateField()))
 
 
-def not_covered_by_model(filters: Filters = Filters()) -> list[dict]:
-    """Per model: items, items not covered, and those by cause — period (W1/W3/W4), N1 late
-    (no exception recorded), W2, W5. An item may have several causes (one GROUP BY)."""
+@dataclass(frozen=True)
+class Breakdowns:
+    reasons: list[tuple[str, str, str, str, int]]  # model, code, English, Korean, items
+    components: dict[str, dict[str, int]]  # model → component kind → items
+    not_covered: list[dict]  # per model: items, not_covered, period, n1, w2, w5
+    nff_by_model: list[dict]  # key, inspected, nff, share (Wilson)
+    nff_by_organisation: list[dict]
+
+
+def breakdowns(filters: Filters = Filters()) -> Breakdowns:
+    """Every breakdown table from one GROUP BY over the claimed items (by model, organisation,
+    defect reason and failed component's kind), rolled up here.
+
+    - failed component kind: camera module (W3), mechanical (W4), third-party (W2), standard,
+      or unknown;
+    - not covered by cause: period ended (W1/W3/W4), N1 late without an exception, W2, W5; an
+      item may have several;
+    - no fault found (D2): inspected items where inspection found no fault."""
     not_covered = Q(verdict_status="not_covered")
     w5 = Q()
     for finding in W5_FINDINGS:
@@ -327,8 +348,9 @@ def not_covered_by_model(filters: Filters = Filters()) -> list[dict]:
     )
     rows = (
         _noticed_items(filters)
+        .annotate(kind=Coalesce("component__kind", Value("unknown"), output_field=CharField()))
         .order_by()
-        .values("unit__product_model__code")
+        .values_list("unit__product_model_id", "claim__organisation_id", "defect_reason_id", "kind")
         .annotate(
             items=Count("pk"),
             not_covered=Count("pk", filter=not_covered),
@@ -336,27 +358,52 @@ def not_covered_by_model(filters: Filters = Filters()) -> list[dict]:
             n1=Count("pk", filter=not_covered & Q(notice_late=True, notice_exception="")),
             w2=Count("pk", filter=not_covered & w2),
             w5=Count("pk", filter=not_covered & w5),
+            inspected=Count("pk", filter=INSPECTED),
+            nff=Count("pk", filter=INSPECTED & NO_FAULT_FOUND),
         )
-        .order_by("unit__product_model__code")
     )
-    return [{"model": r.pop("unit__product_model__code"), **r} for r in rows]
+    codes = model_codes()
+    organisations = dict(Organisation.objects.values_list("pk", "code"))
+    reasons = {
+        pk: (code, en, ko)
+        for pk, code, en, ko in DefectReason.objects.values_list("pk", "code", "name_en", "name_ko")
+    }
+    by_reason: dict[tuple, int] = defaultdict(int)
+    components: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    causes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    nff: dict[str, dict[str, list[int]]] = {"model": {}, "organisation": {}}
+    for model_id, organisation_id, reason_id, kind, *counts in rows:
+        model = codes[model_id]
+        items, nc, period, n1, w2_n, w5_n, inspected, no_fault = counts
+        by_reason[(model, *reasons.get(reason_id, ("", "", "")))] += items
+        components[model][kind] += items
+        for name, n in zip(
+            ("items", "not_covered", "period", "n1", "w2", "w5"),
+            (items, nc, period, n1, w2_n, w5_n),
+            strict=True,
+        ):
+            causes[model][name] += n
+        for by, key in (("model", model), ("organisation", organisations[organisation_id])):
+            found = nff[by].setdefault(key, [0, 0])
+            found[0] += inspected
+            found[1] += no_fault
+    return Breakdowns(
+        reasons=[
+            (*key, n)
+            for key, n in sorted(by_reason.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1]))
+        ],
+        components={m: dict(k) for m, k in sorted(components.items())},
+        not_covered=[{"model": m, **c} for m, c in sorted(causes.items())],
+        nff_by_model=_nff_rows(nff["model"]),
+        nff_by_organisation=_nff_rows(nff["organisation"]),
+    )
 
 
-def no_fault_found(by: str, filters: Filters = Filters()) -> list[dict]:
-    """D2: inspected items where no fault was found, per model or per organisation, with the
-    Wilson interval of the share (one GROUP BY)."""
-    field = {"model": "unit__product_model__code", "organisation": "claim__organisation__code"}[by]
-    rows = (
-        _noticed_items(filters)
-        .filter(INSPECTED)
-        .order_by()
-        .values_list(field)
-        .annotate(inspected=Count("pk"), nff=Count("pk", filter=NO_FAULT_FOUND))
-        .order_by(field)
-    )
+def _nff_rows(found: dict[str, list[int]]) -> list[dict]:
     return [
-        {"key": key, "inspected": n, "nff": nff, "share": wilson_interval(nff, n)}
-        for key, n, nff in rows
+        {"key": key, "inspected": n, "nff": k, "share": wilson_interval(k, n)}
+        for key, (n, k) in sorted(found.items())
+        if n
     ]
 
 

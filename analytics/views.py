@@ -106,16 +106,11 @@ def _csv(key: str, found: list[tables.Table]) -> HttpResponse:
 
 def rates(request):
     def build(filters):
-        by_model = selectors.failure_rates("model", filters)
-        by_month = selectors.failure_rates("month", filters)
+        found = selectors.rate_tables(filters)
         return {
-            "model_chart": tables.rate_chart(by_model),
-            "month_chart": tables.month_chart(by_month),
-            "tables": [
-                tables.rate_table("model", by_model),
-                tables.rate_table("batch", selectors.failure_rates("batch", filters)),
-                tables.rate_table("month", by_month),
-            ],
+            "model_chart": tables.rate_chart(found["model"]),
+            "month_chart": tables.month_chart(found["month"]),
+            "tables": [tables.rate_table(by, rows) for by, rows in found.items()],
         }
 
     return _page(request, "rates", _("Failure rates"), build)
@@ -131,13 +126,14 @@ def nevada(request):
 
 def breakdowns(request):
     def build(filters):
+        found = selectors.breakdowns(filters)
         return {
             "tables": [
-                tables.reason_table(selectors.reasons_by_model(filters)),
-                tables.component_table(selectors.components_by_model(filters)),
-                tables.not_covered_table(selectors.not_covered_by_model(filters)),
-                tables.nff_table("model", selectors.no_fault_found("model", filters)),
-                tables.nff_table("organisation", selectors.no_fault_found("organisation", filters)),
+                tables.reason_table(found.reasons),
+                tables.component_table(found.components),
+                tables.not_covered_table(found.not_covered),
+                tables.nff_table("model", found.nff_by_model),
+                tables.nff_table("organisation", found.nff_by_organisation),
             ]
         }
 

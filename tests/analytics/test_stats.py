@@ -84,7 +84,18 @@ def test_poisson_cdf_against_direct_sum():
     ],
 )
 def test_binomial_upper_tail(k, n, p, tail):
-    assert binomial_upper_tail(k, n, p) == pytest.approx(tail, rel=1e-12)
+    assert binomial_upper_tail(k, n, p) == pytest.approx(tail, rel=1e-10)
+
+
+@pytest.mark.parametrize(("k", "n", "p"), [(7, 40, 0.1), (30, 200, 0.08), (250, 5000, 0.04)])
+def test_binomial_upper_tail_equals_the_direct_sum(k, n, p):
+    def term(x):
+        log = math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1)
+        return math.exp(log + x * math.log(p) + (n - x) * math.log1p(-p))
+
+    direct = math.fsum(term(x) for x in range(k, n + 1))
+
+    assert binomial_upper_tail(k, n, p) == pytest.approx(direct, rel=1e-9)
 
 
 def test_rate_ratio_test_finds_a_tripled_rate_and_not_an_equal_one():

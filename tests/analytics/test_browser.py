@@ -45,7 +45,12 @@ def shot(page, name: str) -> None:
 def credit_notes(count: int) -> None:
     """A few D1 credit notes, so the cost page has figures in both currencies."""
     issued = timezone.now() - timedelta(days=20)
-    for n, item in enumerate(ClaimItem.objects.select_related("unit", "claim")[:count]):
+    items = ClaimItem.objects.select_related("unit", "claim")
+    chosen = [
+        *items.filter(unit__currency="USD")[:count],
+        *items.filter(unit__currency="KRW")[:count],
+    ]
+    for n, item in enumerate(chosen):
         CreditNote.objects.create(
             number=f"CN-2026-{n + 1:05d}",
             claim=item.claim,
@@ -58,7 +63,7 @@ def credit_notes(count: int) -> None:
 
 def test_a_sales_clerk_reads_the_quality_analytics(live_server, browser):
     build()
-    credit_notes(12)
+    credit_notes(6)
     clerk = User.objects.create_user(username="clerk", password=PASSWORD, is_staff=True)
     clerk.groups.add(Group.objects.get(name="Sales staff"))
     url = live_server.url
@@ -91,7 +96,7 @@ def test_a_sales_clerk_reads_the_quality_analytics(live_server, browser):
 
     # The filters narrow the tables; the CSV link keeps them.
     page.get_by_role("link", name="Failure rates").click()
-    page.get_by_label("Model").select_option("QA-A")
+    page.get_by_label("Model", exact=True).select_option("QA-A")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#rates-batch")).not_to_contain_text("QA-B")
     assert "model=QA-A" in page.locator("#rates-batch a.csv").get_attribute("href")

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "notifications",
     "partner_api",
     "portal",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Partner API: idempotency keys older than 24 h, webhook retries whose message was lost.
     "partner-api-sweep": {"task": "partner_api.tasks.sweep", "schedule": 300.0},
+    # Warranty quality: the early-warning list to sales staff, Monday 08:30 Seoul (once a week
+    # whatever the retries: analytics/services.py).
+    "quality-early-warning": {
+        "task": "analytics.tasks.send_quality_report",
+        "schedule": crontab(minute=30, hour=8, day_of_week=1),
+    },
 }
 
 REST_FRAMEWORK = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/quality/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("rma_portal.api_urls")),
     path("", include("claims.document_urls")),

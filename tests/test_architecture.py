@@ -17,6 +17,7 @@ PACKAGES = [
     "notifications",
     "partner_api",
     "portal",
+    "analytics",
 ]
 
 

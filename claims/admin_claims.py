@@ -40,6 +40,7 @@ from .admin_lists import (
     StatusFilter,
     search_claims,
 )
+from .admin_queue import QueueAdminMixin
 from .events import verify_claim
 from .models import (
     OPEN_STATUSES,
@@ -309,7 +310,7 @@ def _item_count(items):
     return Coalesce(Subquery(per_claim.annotate(n=Count("pk")).values("n")), Value(0))
 
 
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
     list_display = [
         "rma",
         "organisation_code",
@@ -533,6 +534,8 @@ class ClaimAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("dashboard/", wrap(self.dashboard_view), name="claims_claim_dashboard"),
+            path("queue/", wrap(self.queue_view), name="claims_claim_queue"),
+            path("<path:object_id>/assign/", wrap(self.assign_view), name="claims_claim_assign"),
             path(
                 "<path:object_id>/act/<slug:act_key>/",
                 wrap(self.act_view),

@@ -118,6 +118,15 @@ class Claim(models.Model):
     decision_reason = models.TextField(blank=True)  # rejection, cancellation
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The clerk working the claim (claims/assignment.py; every change is in the event log).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_claims",
+        verbose_name=_("assigned to"),
+    )
     # Head of the hash chain of this claim's events (see claims/events.py).
     event_count = models.PositiveIntegerField(default=0, editable=False)
     last_event_hash = models.CharField(max_length=64, blank=True, editable=False)

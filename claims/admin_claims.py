@@ -317,13 +317,13 @@ class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
         "status",
         "item_count",
         "hold",
-        "notice_at",
         "flags",
+        "assigned",
         "updated_at",
     ]
     list_display_links = ["rma"]
     list_filter = [StatusFilter, HoldFilter, LateNoticeFilter, MismatchFilter, OrganisationFilter]
-    list_select_related = ["organisation"]
+    list_select_related = ["organisation", "assigned_to"]
     list_per_page = 50
     ordering = ["-pk"]  # newest first, on the primary key's index
     search_fields = ["rma_number"]  # shows the box; the search itself is search_claims
@@ -391,7 +391,7 @@ class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("organisation")
+            .select_related("organisation", "assigned_to")
             .annotate(
                 item_count=_item_count(ClaimItem.objects.all()),
                 late_notice=_item_count(ClaimItem.objects.filter(notice_late=True)),
@@ -419,6 +419,10 @@ class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("hold until (N4)"), ordering="hold_until")
     def hold(self, claim):
         return hold_badge(claim)
+
+    @admin.display(description=_("assigned to"), ordering="assigned_to__username")
+    def assigned(self, claim):
+        return claim.assigned_to.get_username() if claim.assigned_to_id else "—"
 
     @admin.display(description=_("flags"))
     def flags(self, claim):
@@ -514,6 +518,7 @@ class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
         claim = self.get_object(request, unquote(object_id))
         if claim is not None:
             extra_context["title"] = f"{claim} — {claim.get_status_display()}"
+            extra_context["subtitle"] = None  # the title names the claim once
         if claim is not None and self.has_act_permission(request):
             extra_context["claim_acts"] = [
                 {"key": act.key, "label": act.label, "url": self._act_url(claim, act)}

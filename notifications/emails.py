@@ -257,7 +257,7 @@ def staff_recipients() -> list[User]:
 def _staff_audiences() -> list[_Audience]:
     by_language: dict[str, list[str]] = defaultdict(list)
     for user in staff_recipients():
-        by_language[_language(user.language)].append(user.email)
+        by_language[_language(user.preferred_language)].append(user.email)
     return [
         _Audience(f"staff-{lang}", lang, _distinct(to)) for lang, to in sorted(by_language.items())
     ]

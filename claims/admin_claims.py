@@ -54,6 +54,7 @@ from .models import (
 )
 
 ACT_PERMISSION = "claims.change_claim"
+VERDICT_LABELS = {"covered": _("Covered"), "not_covered": _("Not covered")}
 BULK_LIMIT = 200  # claims closed by one bulk action: each is its own guarded act
 
 
@@ -157,7 +158,7 @@ class ClaimItemInline(ReadOnlyInline):
             notice = _("N1 exception: %(reason)s") % {"reason": item.notice_exception}
         return format_html(
             '<strong>{}</strong>, {}<br><span title="{}">{}</span>{}',
-            item.verdict_status.replace("_", " "),
+            VERDICT_LABELS.get(item.verdict_status, item.verdict_status),
             stage,
             reasons,
             clauses,

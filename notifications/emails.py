@@ -127,7 +127,7 @@ def send_reminder_email(*, reminder_id: int) -> int:
     return sent
 
 
-def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim) -> bool:
+def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim | None) -> bool:
     """Send ``email`` unless an e-mail with this key was already sent (see the module doc)."""
     with transaction.atomic():
         _record, created = SentEmail.objects.get_or_create(
@@ -151,7 +151,7 @@ def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim) -> bool:
             subject=email.subject,
             body=email.body,
             to=email.to,
-            headers={"X-RMA-Number": claim.rma_number} if claim.rma_number else None,
+            headers={"X-RMA-Number": claim.rma_number} if claim and claim.rma_number else None,
         ).send()
         return True
 

@@ -111,3 +111,23 @@ def test_an_offsite_next_is_not_followed(clerk_client):
     url = reverse("admin:claims_claim_assign", args=[claim.pk])
     response = clerk_client.post(url, {"assignee": "me", "next": "https://evil.example/"})
     assert response["Location"] == QUEUE
+
+
+def test_the_dashboard_shows_the_queue_against_its_working_day_targets(clerk_client):
+    submitted_claim(
+        rma="RMA-2026-000021",
+        status=ClaimStatus.RECEIVED,
+        hold_until=datetime.date(2099, 1, 1),
+        received_at=timezone.now() - datetime.timedelta(days=30),  # far past 3 working days
+    )
+    submitted_claim(
+        rma="RMA-2026-000022",
+        status=ClaimStatus.RECEIVED,
+        hold_until=datetime.date(2099, 1, 1),
+        received_at=timezone.now(),
+    )
+    html = clerk_client.get(reverse("admin:claims_claim_dashboard")).content.decode()
+    section = html[html.index('id="targets"') :]
+    row = section[section.index('data-reason="received"') :]
+    row = row[: row.index("</tr>")]
+    assert "<td>2</td>" in row and '<strong class="queue-overdue">1</strong>' in row

@@ -55,6 +55,35 @@ from .models import (
 
 ACT_PERMISSION = "claims.change_claim"
 VERDICT_LABELS = {"covered": _("Covered"), "not_covered": _("Not covered")}
+# The event log's kinds (claims/workflow.py RULES, claims/assignment.py) in the staff's words.
+EVENT_LABELS = {
+    "edit_draft": _("Draft edited"),
+    "submit": _("Notice given (N1)"),
+    "request_info": _("Information requested"),
+    "answer_info": _("Information answered"),
+    "grant_notice_exception": _("N1 exception granted"),
+    "authorize_return": _("Return authorized (R1)"),
+    "record_shipment": _("Shipped by the buyer"),
+    "receive": _("Received (R2)"),
+    "refuse": _("Refused"),
+    "inspect": _("Inspected"),
+    "issue_credit_note": _("Credit note issued (D1)"),
+    "charge": _("D2 charge recorded"),
+    "waive_charge": _("D2 charge waived"),
+    "issue_debit_note": _("Debit note issued (D2)"),
+    "ship_outbound": _("Shipped to the buyer"),
+    "close": _("Closed"),
+    "reject": _("Rejected"),
+    "cancel": _("Cancelled"),
+    "post_message": _("Message"),
+    "internal_note": _("Internal note"),
+    "attach": _("Evidence attached"),
+    "hold_ended": _("Hold ended (N4)"),
+    "document_issued": _("Document issued"),
+    "void_document": _("Document voided"),
+    "assign": _("Assignment"),
+}
+STATUS_LABELS = dict(ClaimStatus.choices)
 BULK_LIMIT = 200  # claims closed by one bulk action: each is its own guarded act
 
 
@@ -74,7 +103,7 @@ def hold_badge(claim: Claim):
         )
     if days <= HOLD_WARNING_DAYS:
         return format_html(
-            '<span class="hold-near" style="color:#c86400;font-weight:bold" title="{}">{}</span>',
+            '<span class="hold-near" style="color:#9a4a00;font-weight:bold" title="{}">{}</span>',
             _("Hold ends in %(n)d days") % {"n": days},
             text,
         )
@@ -241,7 +270,7 @@ class MessageInline(ReadOnlyInline):
     @admin.display(description=_("visibility"))
     def visibility(self, message):
         if message.internal:
-            return format_html('<strong style="color:#c86400">{}</strong>', _("internal note"))
+            return format_html('<strong style="color:#9a4a00">{}</strong>', _("internal note"))
         return _("from CPRO") if message.from_staff else _("from the buyer")
 
 
@@ -288,15 +317,21 @@ class DocumentInline(ReadOnlyInline):
 class ClaimEventInline(ReadOnlyInline):
     model = ClaimEvent
     verbose_name_plural = _("event log (oldest first)")
-    fields = ["seq", "created_at", "kind", "status_change", "actor_label", "channel", "details"]
+    fields = ["seq", "created_at", "what", "status_change", "actor_label", "channel", "details"]
     readonly_fields = fields
     ordering = ["seq"]
 
+    @admin.display(description=_("event"))
+    def what(self, event):
+        return format_html(
+            '<span title="{}">{}</span>', event.kind, EVENT_LABELS.get(event.kind, event.kind)
+        )
+
     @admin.display(description=_("status"))
     def status_change(self, event):
-        if event.from_status == event.to_status:
-            return event.to_status or "—"
-        return f"{event.from_status or '—'} → {event.to_status}"
+        before = STATUS_LABELS.get(event.from_status, event.from_status) or "—"
+        after = STATUS_LABELS.get(event.to_status, event.to_status) or "—"
+        return after if event.from_status == event.to_status else f"{before} → {after}"
 
     @admin.display(description=_("details"))
     def details(self, event):

@@ -28,11 +28,12 @@ class Organisation(models.Model):
         _("partner"), default=False, help_text=_("Distributors and integrators using the API.")
     )
     address = models.TextField(_("address"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -54,15 +55,20 @@ class User(AbstractUser):
         max_length=2,
         choices=Language.choices,
         blank=True,
-        help_text=_("Empty: the organisation's language."),
+        help_text=_("Empty: the organisation's language; for CPRO staff, Korean."),
     )
 
     @property
     def preferred_language(self) -> str:
+        """The user's own choice, else their organisation's; CPRO's staff (no organisation)
+        work in Seongnam, so Korean unless they chose English (the admin, staff e-mails and
+        reminders follow it)."""
         if self.language:
             return self.language
         if self.organisation_id:
             return self.organisation.language
+        if self.is_staff:
+            return Language.KOREAN
         return Language.ENGLISH
 
 
@@ -77,19 +83,23 @@ class ApiKey(models.Model):
     PREFIX_LENGTH = 8
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("organisation"),
     )
-    label = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.organisation.code})"

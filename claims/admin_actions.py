@@ -72,7 +72,7 @@ def _notice_exception(actor, claim, form):
     )
     return _("N1 exception recorded for %(serial)s; its verdict is now %(verdict)s.") % {
         "serial": item.serial_number,
-        "verdict": item.verdict_status.replace("_", " "),
+        "verdict": _("Covered") if item.verdict_status == "covered" else _("Not covered"),
     }
 
 

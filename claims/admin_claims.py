@@ -40,6 +40,7 @@ from .admin_lists import (
     StatusFilter,
     search_claims,
 )
+from .admin_queue import QueueAdminMixin
 from .events import verify_claim
 from .models import (
     OPEN_STATUSES,
@@ -53,6 +54,36 @@ from .models import (
 )
 
 ACT_PERMISSION = "claims.change_claim"
+VERDICT_LABELS = {"covered": _("Covered"), "not_covered": _("Not covered")}
+# The event log's kinds (claims/workflow.py RULES, claims/assignment.py) in the staff's words.
+EVENT_LABELS = {
+    "edit_draft": _("Draft edited"),
+    "submit": _("Notice given (N1)"),
+    "request_info": _("Information requested"),
+    "answer_info": _("Information answered"),
+    "grant_notice_exception": _("N1 exception granted"),
+    "authorize_return": _("Return authorized (R1)"),
+    "record_shipment": _("Shipped by the buyer"),
+    "receive": _("Received (R2)"),
+    "refuse": _("Refused"),
+    "inspect": _("Inspected"),
+    "issue_credit_note": _("Credit note issued (D1)"),
+    "charge": _("D2 charge recorded"),
+    "waive_charge": _("D2 charge waived"),
+    "issue_debit_note": _("Debit note issued (D2)"),
+    "ship_outbound": _("Shipped to the buyer"),
+    "close": _("Closed"),
+    "reject": _("Rejected"),
+    "cancel": _("Cancelled"),
+    "post_message": _("Message"),
+    "internal_note": _("Internal note"),
+    "attach": _("Evidence attached"),
+    "hold_ended": _("Hold ended (N4)"),
+    "document_issued": _("Document issued"),
+    "void_document": _("Document voided"),
+    "assign": _("Assignment"),
+}
+STATUS_LABELS = dict(ClaimStatus.choices)
 BULK_LIMIT = 200  # claims closed by one bulk action: each is its own guarded act
 
 
@@ -72,7 +103,7 @@ def hold_badge(claim: Claim):
         )
     if days <= HOLD_WARNING_DAYS:
         return format_html(
-            '<span class="hold-near" style="color:#c86400;font-weight:bold" title="{}">{}</span>',
+            '<span class="hold-near" style="color:#9a4a00;font-weight:bold" title="{}">{}</span>',
             _("Hold ends in %(n)d days") % {"n": days},
             text,
         )
@@ -156,7 +187,7 @@ class ClaimItemInline(ReadOnlyInline):
             notice = _("N1 exception: %(reason)s") % {"reason": item.notice_exception}
         return format_html(
             '<strong>{}</strong>, {}<br><span title="{}">{}</span>{}',
-            item.verdict_status.replace("_", " "),
+            VERDICT_LABELS.get(item.verdict_status, item.verdict_status),
             stage,
             reasons,
             clauses,
@@ -239,7 +270,7 @@ class MessageInline(ReadOnlyInline):
     @admin.display(description=_("visibility"))
     def visibility(self, message):
         if message.internal:
-            return format_html('<strong style="color:#c86400">{}</strong>', _("internal note"))
+            return format_html('<strong style="color:#9a4a00">{}</strong>', _("internal note"))
         return _("from CPRO") if message.from_staff else _("from the buyer")
 
 
@@ -286,15 +317,21 @@ class DocumentInline(ReadOnlyInline):
 class ClaimEventInline(ReadOnlyInline):
     model = ClaimEvent
     verbose_name_plural = _("event log (oldest first)")
-    fields = ["seq", "created_at", "kind", "status_change", "actor_label", "channel", "details"]
+    fields = ["seq", "created_at", "what", "status_change", "actor_label", "channel", "details"]
     readonly_fields = fields
     ordering = ["seq"]
 
+    @admin.display(description=_("event"))
+    def what(self, event):
+        return format_html(
+            '<span title="{}">{}</span>', event.kind, EVENT_LABELS.get(event.kind, event.kind)
+        )
+
     @admin.display(description=_("status"))
     def status_change(self, event):
-        if event.from_status == event.to_status:
-            return event.to_status or "—"
-        return f"{event.from_status or '—'} → {event.to_status}"
+        before = STATUS_LABELS.get(event.from_status, event.from_status) or "—"
+        after = STATUS_LABELS.get(event.to_status, event.to_status) or "—"
+        return after if event.from_status == event.to_status else f"{before} → {after}"
 
     @admin.display(description=_("details"))
     def details(self, event):
@@ -309,20 +346,20 @@ def _item_count(items):
     return Coalesce(Subquery(per_claim.annotate(n=Count("pk")).values("n")), Value(0))
 
 
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
     list_display = [
         "rma",
         "organisation_code",
         "status",
         "item_count",
         "hold",
-        "notice_at",
         "flags",
+        "assigned",
         "updated_at",
     ]
     list_display_links = ["rma"]
     list_filter = [StatusFilter, HoldFilter, LateNoticeFilter, MismatchFilter, OrganisationFilter]
-    list_select_related = ["organisation"]
+    list_select_related = ["organisation", "assigned_to"]
     list_per_page = 50
     ordering = ["-pk"]  # newest first, on the primary key's index
     search_fields = ["rma_number"]  # shows the box; the search itself is search_claims
@@ -390,7 +427,7 @@ class ClaimAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("organisation")
+            .select_related("organisation", "assigned_to")
             .annotate(
                 item_count=_item_count(ClaimItem.objects.all()),
                 late_notice=_item_count(ClaimItem.objects.filter(notice_late=True)),
@@ -418,6 +455,10 @@ class ClaimAdmin(admin.ModelAdmin):
     @admin.display(description=_("hold until (N4)"), ordering="hold_until")
     def hold(self, claim):
         return hold_badge(claim)
+
+    @admin.display(description=_("assigned to"), ordering="assigned_to__username")
+    def assigned(self, claim):
+        return claim.assigned_to.get_username() if claim.assigned_to_id else "—"
 
     @admin.display(description=_("flags"))
     def flags(self, claim):
@@ -513,6 +554,7 @@ class ClaimAdmin(admin.ModelAdmin):
         claim = self.get_object(request, unquote(object_id))
         if claim is not None:
             extra_context["title"] = f"{claim} — {claim.get_status_display()}"
+            extra_context["subtitle"] = None  # the title names the claim once
         if claim is not None and self.has_act_permission(request):
             extra_context["claim_acts"] = [
                 {"key": act.key, "label": act.label, "url": self._act_url(claim, act)}
@@ -533,6 +575,8 @@ class ClaimAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("dashboard/", wrap(self.dashboard_view), name="claims_claim_dashboard"),
+            path("queue/", wrap(self.queue_view), name="claims_claim_queue"),
+            path("<path:object_id>/assign/", wrap(self.assign_view), name="claims_claim_assign"),
             path(
                 "<path:object_id>/act/<slug:act_key>/",
                 wrap(self.act_view),

@@ -32,6 +32,7 @@ from warranty.models import ProductModel, Unit
 from warranty.rules import SEOUL
 from warranty.selectors import seoul_today
 
+from . import queue, workdays
 from .admin_lists import HOLD_WARNING_DAYS
 from .models import OPEN_STATUSES, Claim, ClaimEvent, ClaimItem, ClaimStatus, Outcome
 
@@ -454,6 +455,7 @@ def dashboard(today: date | None = None) -> dict:
     holds = hold_summary(today)
     trends, rate_chart, month_chart = model_trends(today)
     median, median_chart = decision_times(months)
+    waiting = queue.counts(queue.queue(today=today))
     return {
         "today": today,
         "window_start": start,
@@ -468,4 +470,9 @@ def dashboard(today: date | None = None) -> dict:
         "outcome_chart": outcome_chart(),
         "median_days": median,
         "median_chart": median_chart,
+        # The work queue's reasons with how many wait and how many are past their working-day
+        # target (claims/queue.py, claims/workdays.py): one query.
+        "queue_targets": [(r, n) for r in queue.REASONS for n in [waiting[r.key]]],
+        "first_response_days": workdays.FIRST_RESPONSE_DAYS,
+        "inspection_days": workdays.INSPECTION_DAYS,
     }

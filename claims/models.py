@@ -44,6 +44,12 @@ OPEN_STATUSES = frozenset(
 )
 
 
+# Decided and done: nothing waits on CPRO or the buyer any more.
+FINAL_STATUSES = frozenset(
+    {ClaimStatus.CLOSED, ClaimStatus.REJECTED, ClaimStatus.CANCELLED, ClaimStatus.REFUSED}
+)
+
+
 class Channel(models.TextChoices):
     PORTAL = "portal", _("Portal")
     ADMIN = "admin", _("Admin")
@@ -59,7 +65,7 @@ class DefectKind(models.TextChoices):
 class DefectReason(models.Model):
     """A staff-editable list of structured defect reasons, with their evidence rules."""
 
-    code = models.SlugField(max_length=40, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=100)
     name_ko = models.CharField(_("name (Korean)"), max_length=100)
     photo_required = models.BooleanField(
@@ -67,12 +73,13 @@ class DefectReason(models.Model):
         default=False,
         help_text=_("At least one photo must be attached to the item before submission."),
     )
-    active = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "code"]
         verbose_name = _("defect reason")
+        verbose_name_plural = _("defect reasons")
 
     def __str__(self) -> str:
         return self.name_en
@@ -84,45 +91,73 @@ class DefectReason(models.Model):
 class Claim(models.Model):
     """One RMA (N2): the buyer's notice (N1) about one or more units."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="claims")
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("organisation"),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="claims",
+        verbose_name=_("author"),
     )
     api_key = models.ForeignKey(
-        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
+        ApiKey,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claims",
+        verbose_name=_("API key"),
     )
     rma_number = models.CharField(_("RMA number"), max_length=20, unique=True, null=True)
     status = models.CharField(
-        max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT, db_index=True
+        _("status"),
+        max_length=20,
+        choices=ClaimStatus.choices,
+        default=ClaimStatus.DRAFT,
+        db_index=True,
     )
     buyer_reference = models.CharField(_("your reference"), max_length=100, blank=True)
     notice_at = models.DateTimeField(_("notice given"), null=True, blank=True)  # N1
     hold_until = models.DateField(_("hold until"), null=True, blank=True)  # N4
-    hold_ended_at = models.DateTimeField(null=True, blank=True)
+    hold_ended_at = models.DateTimeField(_("hold ended"), null=True, blank=True)
     # Buyer's shipment of the authorized items (R1).
-    carrier = models.CharField(max_length=100, blank=True)
-    tracking_number = models.CharField(max_length=100, blank=True)
-    shipped_at = models.DateTimeField(null=True, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     # Receiving (R2).
-    received_at = models.DateTimeField(null=True, blank=True)
-    original_packaging = models.BooleanField(null=True)
-    bills_of_purchase = models.BooleanField(null=True)
-    rma_on_documents = models.BooleanField(null=True)
-    refusal_reason = models.TextField(blank=True)
-    decision_reason = models.TextField(blank=True)  # rejection, cancellation
-    decided_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    original_packaging = models.BooleanField(_("original packaging"), null=True)
+    bills_of_purchase = models.BooleanField(_("bills of purchase"), null=True)
+    rma_on_documents = models.BooleanField(_("RMA on documents"), null=True)
+    refusal_reason = models.TextField(_("refusal reason"), blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)  # rejection, cancellation
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The clerk working the claim (claims/assignment.py; every change is in the event log).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_claims",
+        verbose_name=_("assigned to"),
+    )
     # Head of the hash chain of this claim's events (see claims/events.py).
-    event_count = models.PositiveIntegerField(default=0, editable=False)
-    last_event_hash = models.CharField(max_length=64, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    event_count = models.PositiveIntegerField(_("events"), default=0, editable=False)
+    last_event_hash = models.CharField(
+        _("last event hash"), max_length=64, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["organisation", "status"]),
@@ -155,8 +190,12 @@ OUTBOUND_OUTCOMES = frozenset({Outcome.REPAIR, Outcome.REPLACE})
 class ClaimItem(models.Model):
     """One unit in a claim: the N3 fields as the buyer gave them, the verdict, the outcome."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="items")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="claim_items")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="items", verbose_name=_("claim")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="claim_items", verbose_name=_("unit")
+    )
     # N3, as the buyer gave them; compared with CPRO's records at submission.
     serial_number = models.CharField(_("serial number"), max_length=64)
     model_code = models.CharField(_("model"), max_length=64)
@@ -167,7 +206,12 @@ class ClaimItem(models.Model):
     defect_date = models.DateField(_("date of receipt or discovery"))
     defect_details = models.TextField(_("details of the defect"), blank=True)
     defect_reason = models.ForeignKey(
-        DefectReason, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+        DefectReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("defect reason"),
     )
     component = models.ForeignKey(
         Component,
@@ -175,40 +219,49 @@ class ClaimItem(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty: unknown."),
+        verbose_name=_("component"),
     )
     mismatches = models.JSONField(
-        default=list, blank=True, help_text=_("N3 fields that disagree with CPRO's records.")
+        _("mismatches (N3)"),
+        default=list,
+        blank=True,
+        help_text=_("N3 fields that disagree with CPRO's records."),
     )
     # The warranty verdict (preliminary until inspection, N5): rules.Verdict.as_dict() per language.
-    verdict_status = models.CharField(max_length=12, blank=True, db_index=True)
-    verdict_final = models.BooleanField(default=False)
-    verdict = models.JSONField(default=dict, blank=True)
-    notice_late = models.BooleanField(default=False)
-    notice_exception = models.TextField(blank=True)  # N1 exception reason recorded by staff
+    verdict_status = models.CharField(_("verdict"), max_length=12, blank=True, db_index=True)
+    verdict_final = models.BooleanField(_("verdict final"), default=False)
+    verdict = models.JSONField(_("verdict"), default=dict, blank=True)
+    notice_late = models.BooleanField(_("late notice (N1)"), default=False)
+    notice_exception = models.TextField(
+        _("N1 exception"), blank=True
+    )  # N1 exception reason recorded by staff
     # Return (R1) and receiving (R2).
-    return_authorized = models.BooleanField(default=False)
+    return_authorized = models.BooleanField(_("return authorized"), default=False)
     receipt_condition = models.CharField(
-        max_length=20, choices=ReceiptCondition.choices, blank=True
+        _("receipt condition"), max_length=20, choices=ReceiptCondition.choices, blank=True
     )
     # Inspection and outcome (D1, D2, W2, W5).
-    findings = models.JSONField(default=list, blank=True)
-    inspection_notes = models.TextField(blank=True)
-    inspected_on_site = models.BooleanField(default=False)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
-    outcome_reason = models.TextField(blank=True)
-    outbound_carrier = models.CharField(max_length=100, blank=True)
-    outbound_tracking = models.CharField(max_length=100, blank=True)
-    outbound_shipped_at = models.DateTimeField(null=True, blank=True)
+    findings = models.JSONField(_("findings"), default=list, blank=True)
+    inspection_notes = models.TextField(_("inspection notes"), blank=True)
+    inspected_on_site = models.BooleanField(_("inspected on site"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    outcome_reason = models.TextField(_("outcome reason"), blank=True)
+    outbound_carrier = models.CharField(_("outbound carrier"), max_length=100, blank=True)
+    outbound_tracking = models.CharField(_("outbound tracking number"), max_length=100, blank=True)
+    outbound_shipped_at = models.DateTimeField(_("shipped to the buyer"), null=True, blank=True)
     replacement_unit = models.OneToOneField(
         Unit,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="replaces_item",
+        verbose_name=_("replacement unit"),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("claim item")
+        verbose_name_plural = _("claim items")
         ordering = ["claim", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "unit"], name="claim_item_unit_once"),
@@ -255,6 +308,8 @@ class NumberSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
         constraints = [
             models.UniqueConstraint(fields=["kind", "year"], name="number_sequence_kind_year")
         ]
@@ -266,17 +321,27 @@ class NumberSequence(models.Model):
 class CreditNote(models.Model):
     """D1: a credit note for the unit's invoiced amount; issued once, numbered CN-YYYY-NNNNN."""
 
-    number = models.CharField(max_length=16, unique=True)
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="credit_notes")
-    item = models.OneToOneField(ClaimItem, on_delete=models.PROTECT, related_name="credit_note")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    issued_at = models.DateTimeField(auto_now_add=True)
+    number = models.CharField(_("number"), max_length=16, unique=True)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("claim")
+    )
+    item = models.OneToOneField(
+        ClaimItem, on_delete=models.PROTECT, related_name="credit_note", verbose_name=_("item")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
 
     class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="cn_amount_positive")]
 
     def __str__(self) -> str:
@@ -286,14 +351,24 @@ class CreditNote(models.Model):
 class DebitNote(models.Model):
     """D2: the bill for unjustified returns; issued once, numbered DN-YYYY-NNNNN."""
 
-    number = models.CharField(max_length=16, unique=True)
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="debit_notes")
-    total = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    issued_at = models.DateTimeField(auto_now_add=True)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    number = models.CharField(_("number"), max_length=16, unique=True)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="debit_notes", verbose_name=_("claim")
     )
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+
+    class Meta:
+        verbose_name = _("debit note")
+        verbose_name_plural = _("debit notes")
 
     def __str__(self) -> str:
         return self.number
@@ -302,19 +377,34 @@ class DebitNote(models.Model):
 class Charge(models.Model):
     """D2: verification, transport and shipment costs of a returned item found not covered."""
 
-    item = models.OneToOneField(ClaimItem, on_delete=models.PROTECT, related_name="charge")
-    verification = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
-    transport = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
-    shipment = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
-    currency = models.CharField(max_length=3)
-    waived = models.BooleanField(default=False)
-    waive_reason = models.TextField(blank=True)
-    debit_note = models.ForeignKey(
-        DebitNote, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    item = models.OneToOneField(
+        ClaimItem, on_delete=models.PROTECT, related_name="charge", verbose_name=_("item")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    verification = models.DecimalField(
+        _("verification"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    transport = models.DecimalField(
+        _("transport"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    shipment = models.DecimalField(
+        _("shipment"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    waived = models.BooleanField(_("waived"), default=False)
+    waive_reason = models.TextField(_("waive reason"), blank=True)
+    debit_note = models.ForeignKey(
+        DebitNote,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        verbose_name=_("debit note"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("D2 charge")
+        verbose_name_plural = _("D2 charges")
         constraints = [
             models.CheckConstraint(
                 condition=Q(verification__gte=0) & Q(transport__gte=0) & Q(shipment__gte=0),
@@ -338,18 +428,26 @@ class Charge(models.Model):
 class Message(models.Model):
     """The buyer ↔ staff thread; ``internal`` notes are staff-only and never shown to buyers."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="messages", verbose_name=_("claim")
     )
-    author_label = models.CharField(max_length=150)
-    from_staff = models.BooleanField(default=False)
-    internal = models.BooleanField(default=False)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("author"),
+    )
+    author_label = models.CharField(_("author"), max_length=150)
+    from_staff = models.BooleanField(_("from CPRO"), default=False)
+    internal = models.BooleanField(_("internal"), default=False)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
@@ -365,26 +463,46 @@ class Attachment(models.Model):
     """Evidence (N5: the burden of proof is the buyer's), checked by content, served after a
     permission check only."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="attachments")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("claim")
+    )
     item = models.ForeignKey(
-        ClaimItem, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+        ClaimItem,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("item"),
     )
     message = models.ForeignKey(
-        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("message"),
     )
-    file = models.FileField(upload_to=attachment_path, max_length=200)
-    storage_name = models.CharField(max_length=100, unique=True, editable=False)
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)  # sniffed from the content, not the name
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    storage_name = models.CharField(_("stored name"), max_length=100, unique=True, editable=False)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(
+        _("content type"), max_length=100
+    )  # sniffed from the content, not the name
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("uploaded by"),
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
@@ -402,23 +520,34 @@ class ClaimEvent(models.Model):
     head, so an edited, inserted or deleted row breaks the chain (manage.py verify_event_log).
     """
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
-    seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=40)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="events", verbose_name=_("claim")
     )
-    actor_label = models.CharField(max_length=150)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    public = models.BooleanField(default=True, help_text=_("Shown on the buyer's timeline."))
-    created_at = models.DateTimeField()
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    seq = models.PositiveIntegerField(_("no."))
+    kind = models.CharField(_("kind"), max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("actor"), max_length=150)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    from_status = models.CharField(_("from status"), max_length=20, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    public = models.BooleanField(
+        _("public"), default=True, help_text=_("Shown on the buyer's timeline.")
+    )
+    created_at = models.DateTimeField(_("created"))
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("claim event")
+        verbose_name_plural = _("claim events")
         ordering = ["claim", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "seq"], name="claim_event_seq_unique")
@@ -503,30 +632,48 @@ class Document(models.Model):
     one stays on record with ``valid`` off and the reason.
     """
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents")
-    kind = models.CharField(max_length=24, choices=DocumentKind.choices)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="documents", verbose_name=_("claim")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=DocumentKind.choices)
     credit_note = models.ForeignKey(
-        CreditNote, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+        CreditNote,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("credit note"),
     )
     debit_note = models.ForeignKey(
-        DebitNote, on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+        DebitNote,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("debit note"),
     )
-    language = models.CharField(max_length=2, choices=Language.choices)
-    file = models.FileField(upload_to=document_path, max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    file = models.FileField(_("file"), upload_to=document_path, max_length=200, blank=True)
     verification_code = models.CharField(
-        max_length=VERIFICATION_LENGTH, unique=True, default=new_verification_code, editable=False
+        _("verification code"),
+        max_length=VERIFICATION_LENGTH,
+        unique=True,
+        default=new_verification_code,
+        editable=False,
     )
     status = models.CharField(
-        max_length=8, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+        _("status"), max_length=8, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
     )
-    valid = models.BooleanField(default=True)
-    void_reason = models.TextField(blank=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    rendered_at = models.DateTimeField(null=True, blank=True)
+    valid = models.BooleanField(_("valid"), default=True)
+    void_reason = models.TextField(_("void reason"), blank=True)
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["claim", "created_at", "pk"]
         constraints = [
             models.UniqueConstraint(

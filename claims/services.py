@@ -7,6 +7,7 @@ through ``workflow.act``, which locks the claim, checks status and role against
 the tasks call these functions and nothing else (docs/architecture.md).
 """
 
+from .assignment import assign
 from .attachments import add_attachment, sanitise_filename
 from .document_service import reissue_document, request_document, void_document
 from .drafts import create_draft, update_draft
@@ -33,6 +34,7 @@ from .submission import submit
 
 __all__ = [
     "add_attachment",
+    "assign",
     "add_internal_note",
     "answer_info",
     "authorize_return",

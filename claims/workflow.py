@@ -27,7 +27,7 @@ from rma_portal.exceptions import Forbidden, InvalidState, NotFound
 from . import effects
 from .actors import BUYER, STAFF, SYSTEM, Actor
 from .events import append_event
-from .models import Claim, ClaimEvent
+from .models import OPEN_STATUSES, Claim, ClaimEvent
 from .models import ClaimStatus as S
 
 BEFORE_SHIPPING = {S.DRAFT, S.SUBMITTED, S.INFO_REQUESTED, S.RETURN_AUTHORIZED}
@@ -68,6 +68,7 @@ RULES: dict[str, Rule] = {
     "cancel": rule(BEFORE_SHIPPING, {BUYER}, S.CANCELLED),
     "post_message": rule(BEFORE_SHIPPING | {S.SHIPPED, S.RECEIVED, S.INSPECTED}, {BUYER, STAFF}),
     "internal_note": rule(set(S.values), {STAFF}),
+    "assign": rule(OPEN_STATUSES, {STAFF}),  # who works the claim (staff queue)
     "attach": rule(BEFORE_SHIPPING | {S.SHIPPED, S.RECEIVED, S.INSPECTED}, {BUYER, STAFF}),
     "hold_ended": rule(set(S.values) - {S.DRAFT}, {SYSTEM}),  # N4
     "document_issued": rule(set(S.values) - {S.DRAFT}, {SYSTEM, STAFF}),

@@ -127,7 +127,7 @@ def send_reminder_email(*, reminder_id: int) -> int:
     return sent
 
 
-def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim) -> bool:
+def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim | None) -> bool:
     """Send ``email`` unless an e-mail with this key was already sent (see the module doc)."""
     with transaction.atomic():
         _record, created = SentEmail.objects.get_or_create(
@@ -151,7 +151,7 @@ def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim) -> bool:
             subject=email.subject,
             body=email.body,
             to=email.to,
-            headers={"X-RMA-Number": claim.rma_number} if claim.rma_number else None,
+            headers={"X-RMA-Number": claim.rma_number} if claim and claim.rma_number else None,
         ).send()
         return True
 
@@ -257,7 +257,7 @@ def staff_recipients() -> list[User]:
 def _staff_audiences() -> list[_Audience]:
     by_language: dict[str, list[str]] = defaultdict(list)
     for user in staff_recipients():
-        by_language[_language(user.language)].append(user.email)
+        by_language[_language(user.preferred_language)].append(user.email)
     return [
         _Audience(f"staff-{lang}", lang, _distinct(to)) for lang, to in sorted(by_language.items())
     ]

@@ -29,6 +29,7 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
         indexes = [
             models.Index(
                 fields=["available_at", "id"],
@@ -55,6 +56,7 @@ class SentEmail(models.Model):
     class Meta:
         ordering = ["-sent_at"]
         verbose_name = _("sent e-mail")
+        verbose_name_plural = _("sent e-mails")
 
     def __str__(self) -> str:
         return self.subject or self.dedupe_key
@@ -77,6 +79,8 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         ordering = ["claim", "created_at"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "kind"], name="reminder_once_per_claim")

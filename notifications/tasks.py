@@ -12,7 +12,7 @@ from datetime import date
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import deadlines, emails, outbox
+from . import deadlines, digest, emails, outbox
 
 # Mail server or database unreachable (smtplib's errors are OSErrors): retry with backoff, up
 # to about a day (the wait doubles to an hour), before the failure is left in the worker log.
@@ -62,3 +62,9 @@ def _day(value: str | date | None) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(value)
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_weekly_digest(today: str | None = None) -> int:
+    """Beat, Monday morning: the staff digest of what is past its working-day target."""
+    return digest.send_weekly_digest(today=_day(today))

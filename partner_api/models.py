@@ -41,6 +41,7 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "key"], name="idempotency_key_once_per_organisation"
@@ -94,6 +95,7 @@ class WebhookEndpoint(models.Model):
     class Meta:
         ordering = ["organisation", "pk"]
         verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
         return f"{self.url} ({self.organisation.code})"

@@ -231,6 +231,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.sweep_holds",
         "schedule": crontab(minute=10, hour="8-20"),
     },
+    # Staff digest (issue 16): Monday 08:30 Seoul; once per ISO week whatever the retries.
+    "staff-weekly-digest": {
+        "task": "notifications.tasks.send_weekly_digest",
+        "schedule": crontab(minute=30, hour=8, day_of_week="mon"),
+    },
     # Partner API: idempotency keys older than 24 h, webhook retries whose message was lost.
     "partner-api-sweep": {"task": "partner_api.tasks.sweep", "schedule": 300.0},
     # Warranty quality: the early-warning list to sales staff, Monday 08:30 Seoul (once a week

@@ -31,6 +31,7 @@ class ProductModel(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("product model")
+        verbose_name_plural = _("product models")
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
@@ -46,6 +47,8 @@ class Component(models.Model):
     )
 
     class Meta:
+        verbose_name = _("component")
+        verbose_name_plural = _("components")
         ordering = ["product_model", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -72,6 +75,8 @@ class Shipment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
         ordering = ["-shipment_date", "pi_number"]
         constraints = [
             models.CheckConstraint(
@@ -103,6 +108,8 @@ class Unit(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="USD")
 
     class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
         ordering = ["serial_number"]
         constraints = [
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="unit_price_positive"),
@@ -197,6 +204,7 @@ class ShipmentImport(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("shipment import")
+        verbose_name_plural = _("shipment imports")
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"

@@ -19,7 +19,7 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def clerk(db):
     """A sales clerk: staff, in the "Sales staff" group the migrations fill, not a superuser."""
-    user = UserFactory(username="clerk", organisation=None, is_staff=True)
+    user = UserFactory(username="clerk", organisation=None, is_staff=True, language="en")
     user.groups.add(Group.objects.get(name="Sales staff"))
     return user
 

@@ -46,7 +46,7 @@ def test_the_page_shows_items_with_verdicts_mismatches_outcomes_and_charges(cler
     for shown in [
         item.serial_number,
         item.model_code,
-        "not covered</strong>, final",
+        "Not covered</strong>, final",
         "W1, W5",
         "po_number: PO-1 ≠ PO-2",
         "tampered",

@@ -94,7 +94,7 @@ def test_claims_are_never_added_or_deleted_in_the_admin(clerk_client):
 
 
 def test_staff_who_may_only_view_claims_see_no_acts_and_cannot_post_them(client):
-    viewer = UserFactory(organisation=None, is_staff=True)
+    viewer = UserFactory(organisation=None, is_staff=True, language="en")
     viewer.user_permissions.add(
         Permission.objects.get(content_type__app_label="claims", codename="view_claim")
     )

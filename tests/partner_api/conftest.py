@@ -124,7 +124,9 @@ def stranger(policy):
 @pytest.fixture
 def staff(db):
     group, _created = Group.objects.get_or_create(name="Sales staff")
-    clerk = User.objects.create(username="clerk", email="clerk@cpro.example", is_staff=True)
+    clerk = User.objects.create(
+        username="clerk", email="clerk@cpro.example", is_staff=True, language="en"
+    )
     clerk.groups.add(group)
     return clerk
 

@@ -64,7 +64,10 @@ def other_buyer(other_org) -> User:
 
 @pytest.fixture
 def staff() -> User:
-    return User.objects.create_user(username="clerk", password=PASSWORD, is_staff=True)
+    # English by choice: CPRO staff default to Korean (issue 16).
+    return User.objects.create_user(
+        username="clerk", password=PASSWORD, is_staff=True, language="en"
+    )
 
 
 @pytest.fixture

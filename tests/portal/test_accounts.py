@@ -72,7 +72,9 @@ def test_password_reset_by_e_mail(client, buyer):
 @pytest.fixture
 def clerk():
     """A sales clerk as the demo has one: staff, in the "Sales staff" group, no superuser."""
-    user = User.objects.create_user(username="clerk", password=PASSWORD, is_staff=True)
+    user = User.objects.create_user(
+        username="clerk", password=PASSWORD, is_staff=True, language="en"
+    )
     group, _created = Group.objects.get_or_create(name="Sales staff")
     if not group.permissions.filter(codename="add_user").exists():
         group.permissions.add(

@@ -48,14 +48,14 @@ def catalogue(db):
 @pytest.fixture
 def clerk(db):
     """A sales clerk: staff, in the "Sales staff" group, not a superuser."""
-    user = UserFactory(username="clerk", organisation=None, is_staff=True)
+    user = UserFactory(username="clerk", organisation=None, is_staff=True, language="en")
     user.groups.add(Group.objects.get(name="Sales staff"))
     return user
 
 
 def importing_staff():
     """Staff with add_shipment. Transactional tests flush the group the migrations made."""
-    user = UserFactory(organisation=None, is_staff=True)
+    user = UserFactory(organisation=None, is_staff=True, language="en")
     user.user_permissions.add(
         Permission.objects.get(content_type__app_label="warranty", codename="add_shipment")
     )
@@ -77,7 +77,7 @@ def test_the_shipment_list_has_an_import_csv_button(clerk_client):
 
 
 def test_staff_without_add_shipment_may_not_import(client, catalogue):
-    viewer = UserFactory(organisation=None, is_staff=True)
+    viewer = UserFactory(organisation=None, is_staff=True, language="en")
     client.force_login(viewer)
 
     assert client.get(IMPORT_URL).status_code == 403

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def clerk_client(client):
-    clerk = User.objects.create_user("clerk-units", password="pw-for-tests-1", is_staff=True)
+    clerk = User.objects.create_user(
+        "clerk-units", password="pw-for-tests-1", is_staff=True, language="en"
+    )
     clerk.groups.add(Group.objects.get(name="Sales staff"))
     client.force_login(clerk)
     return client

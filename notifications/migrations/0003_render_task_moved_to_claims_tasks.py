@@ -17,6 +17,6 @@ def rename_back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notifications", "0001_initial")]
+    dependencies = [("notifications", "0002_verbose_names_en_ko")]
 
     operations = [migrations.RunPython(rename, rename_back)]

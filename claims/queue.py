@@ -1,0 +1,209 @@
+"""The staff work queue: the open claims waiting for CPRO, most urgent first (issue 16).
+
+A claim is in the queue for its most urgent reason, in this order:
+
+1. ``hold`` — the N4 hold ends within a week (or has ended) and the products are still pending
+   (not yet inspected): decide or inspect before the buyer may dispose of them;
+2. ``answered`` — the buyer answered CPRO's request for information and CPRO has not replied;
+3. ``message`` — a buyer's message unanswered for more than ``FIRST_RESPONSE_DAYS`` working day;
+4. ``received`` — the return arrived (R2) and is not inspected yet.
+
+Within a reason the longest waiting comes first (for the hold: the nearest end). Everything is
+one query with correlated subqueries per claim plus one for the counts, whatever the number of
+claims (STYLE 6). Working days are Seoul's (claims/workdays.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils.translation import gettext_lazy as _
+
+from warranty.rules import SEOUL, seoul_date
+from warranty.selectors import seoul_today
+
+from . import workdays
+from .models import OPEN_STATUSES, Claim, ClaimEvent, ClaimStatus, Message
+
+HOLD_WARNING_DAYS = 7  # N4: staff are reminded 7 days before the hold ends
+# N4: products still at CPRO's disposal: not yet decided or inspected (notifications/deadlines).
+HOLD_PENDING = (
+    ClaimStatus.SUBMITTED,
+    ClaimStatus.INFO_REQUESTED,
+    ClaimStatus.RETURN_AUTHORIZED,
+    ClaimStatus.SHIPPED,
+    ClaimStatus.RECEIVED,
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    rank: int
+    key: str
+    label: str
+    target_days: int | None  # working days CPRO aims to act within, None: the hold's date
+
+
+HOLD = Reason(1, "hold", _("Hold ending (N4)"), None)
+ANSWERED = Reason(2, "answered", _("Information answered"), workdays.FIRST_RESPONSE_DAYS)
+MESSAGE = Reason(3, "message", _("Buyer's message unanswered"), workdays.FIRST_RESPONSE_DAYS)
+RECEIVED = Reason(4, "received", _("Received, not inspected (R2)"), workdays.INSPECTION_DAYS)
+REASONS = (HOLD, ANSWERED, MESSAGE, RECEIVED)
+BY_RANK = {reason.rank: reason for reason in REASONS}
+BY_KEY = {reason.key: reason for reason in REASONS}
+
+
+def _seoul_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SEOUL)
+
+
+def _last_message(claim_ref, **conditions):
+    return Subquery(
+        Message.objects.filter(claim=claim_ref, internal=False, **conditions)
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
+
+
+def queue(*, today: date | None = None) -> QuerySet[Claim]:
+    """The queue's claims, each annotated with ``queue_rank`` and ``waiting_since``, in order."""
+    today = today or seoul_today()
+    message_cutoff = _seoul_midnight(
+        workdays.latest_late_start(today, workdays.FIRST_RESPONSE_DAYS) + timedelta(days=1)
+    )
+    claims = Claim.objects.filter(status__in=OPEN_STATUSES).annotate(
+        last_buyer_at=_last_message(OuterRef("pk"), from_staff=False),
+        last_staff_at=_last_message(OuterRef("pk"), from_staff=True),
+        answered_at=Subquery(
+            ClaimEvent.objects.filter(claim=OuterRef("pk"), kind="answer_info")
+            .order_by("-seq")
+            .values("created_at")[:1],
+            output_field=DateTimeField(),
+        ),
+    )
+    buyer_waiting = Q(last_buyer_at__isnull=False) & (
+        Q(last_staff_at__isnull=True) | Q(last_staff_at__lt=F("last_buyer_at"))
+    )
+    hold = Q(
+        status__in=HOLD_PENDING,
+        hold_until__isnull=False,
+        hold_until__lte=today + timedelta(days=HOLD_WARNING_DAYS),
+    )
+    answered = Q(status=ClaimStatus.SUBMITTED, answered_at__isnull=False) & (
+        Q(last_staff_at__isnull=True) | Q(last_staff_at__lt=F("answered_at"))
+    )
+    message = buyer_waiting & Q(last_buyer_at__lt=message_cutoff)
+    received = Q(status=ClaimStatus.RECEIVED)
+    inspection_cutoff = _seoul_midnight(
+        workdays.latest_late_start(today, workdays.INSPECTION_DAYS) + timedelta(days=1)
+    )
+    return (
+        claims.annotate(
+            queue_rank=Case(
+                When(hold, then=Value(HOLD.rank)),
+                When(answered, then=Value(ANSWERED.rank)),
+                When(message, then=Value(MESSAGE.rank)),
+                When(received, then=Value(RECEIVED.rank)),
+                default=None,
+                output_field=IntegerField(),
+            ),
+            waiting_since=Case(
+                When(hold, then=F("notice_at")),
+                When(answered, then=F("answered_at")),
+                When(message, then=F("last_buyer_at")),
+                When(received, then=F("received_at")),
+                default=None,
+                output_field=DateTimeField(),
+            ),
+            # Past the target: the hold has ended, or the working days allowed have passed.
+            queue_late=Case(
+                When(hold, then=Q(hold_until__lt=today)),
+                When(answered, then=Q(answered_at__lt=message_cutoff)),
+                When(message, then=Value(True)),
+                When(received, then=Q(received_at__lt=inspection_cutoff)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .filter(queue_rank__isnull=False)
+        .select_related("organisation", "assigned_to")
+        .order_by(
+            "queue_rank",
+            Case(When(hold, then=F("hold_until")), default=None).asc(nulls_last=True),
+            F("waiting_since").asc(nulls_last=True),
+            "pk",
+        )
+    )
+
+
+def for_assignee(claims: QuerySet[Claim], who: str, user) -> QuerySet[Claim]:
+    """``mine``: the user's claims; ``unassigned``: nobody's; anything else: all."""
+    if who == "mine":
+        return claims.filter(assigned_to=user)
+    if who == "unassigned":
+        return claims.filter(assigned_to__isnull=True)
+    return claims
+
+
+def counts(claims: QuerySet[Claim]) -> dict[str, dict[str, int]]:
+    """Per reason, how many claims of the queue wait and how many are past the target
+    (one query)."""
+    totals = claims.order_by().aggregate(
+        **{r.key: Count("pk", filter=Q(queue_rank=r.rank)) for r in REASONS},
+        **{
+            f"{r.key}_late": Count("pk", filter=Q(queue_rank=r.rank, queue_late=True))
+            for r in REASONS
+        },
+    )
+    return {
+        r.key: {"all": totals[r.key] or 0, "late": totals[f"{r.key}_late"] or 0} for r in REASONS
+    }
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the queue, as the page and the digest show it."""
+
+    claim: Claim
+    reason: Reason
+    since: date | None  # Seoul date the claim started waiting for this reason
+    waited_days: int  # working days waited so far
+    due: date | None  # the target date (hold: the hold's end)
+    late: bool
+
+
+def row(claim: Claim, today: date) -> Row:
+    reason = BY_RANK[claim.queue_rank]
+    since = seoul_date(claim.waiting_since) if claim.waiting_since else None
+    waited = workdays.working_days_between(since, today) if since else 0
+    if reason is HOLD:
+        due = claim.hold_until
+    else:
+        due = workdays.due_date(since, reason.target_days) if since else None
+    return Row(claim, reason, since, waited, due, bool(claim.queue_late))
+
+
+def rows(claims, today: date | None = None) -> list[Row]:
+    today = today or seoul_today()
+    return [row(claim, today) for claim in claims]
+
+
+def late(today: date | None = None) -> QuerySet[Claim]:
+    """The queue's claims past their target (the weekly digest)."""
+    return queue(today=today).filter(queue_late=True)

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portal.account_views import ThrottledPasswordResetView
+
 from . import views
 
 admin.site.site_header = "CPRO RMA — sales staff"
@@ -8,6 +10,11 @@ admin.site.site_title = "CPRO RMA admin"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/password_reset/",
+        ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

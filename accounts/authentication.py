@@ -1,10 +1,15 @@
 """API-key authentication: `Authorization: Api-Key <key>` (SPEC "Partner API")."""
 
+import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+
+from rma_portal import throttles
+from rma_portal.client_ip import client_ip
 
 from .models import ApiKey, Organisation
 from .services import authenticate_api_key
@@ -40,10 +45,26 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         keyword, _sep, raw_key = header.partition(" ")
         if keyword != self.keyword:
             return None
+        # Guessing keys: after RMA_API_KEY_FAILURE_RATE wrong keys from one client address, every
+        # key from there (right or wrong) gets 429 with Retry-After until the window ends.
+        ident, rate = client_ip(request), settings.RMA_API_KEY_FAILURE_RATE
+        verdict = throttles.blocked("api-key-failures", ident, rate)
+        if not verdict.allowed:
+            raise self._throttled(verdict.retry_after)
         api_key = authenticate_api_key(raw_key.strip())
         if api_key is None:
+            verdict = throttles.hit("api-key-failures", ident, rate)
+            if not verdict.allowed:
+                raise self._throttled(verdict.retry_after)
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         return PartnerPrincipal(organisation=api_key.organisation, api_key=api_key), api_key
+
+    @staticmethod
+    def _throttled(wait: int) -> exceptions.Throttled:
+        return exceptions.Throttled(
+            wait=math.ceil(wait),
+            detail=str(_("Too many failed API-key attempts from your network address.")),
+        )
 
     def authenticate_header(self, request):
         return self.keyword

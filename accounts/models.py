@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rma_portal.cleaning import SingleLineCharField
+
 
 class Language(models.TextChoices):
     ENGLISH = "en", "English"
@@ -20,7 +22,7 @@ class Organisation(models.Model):
     code = models.SlugField(
         _("code"), max_length=32, unique=True, help_text=_("Short code used in CSV imports.")
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = SingleLineCharField(_("name"), max_length=200)
     language = models.CharField(
         _("preferred language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
     )
@@ -41,6 +43,10 @@ class Organisation(models.Model):
 
 class User(AbstractUser):
     """A person: a buyer belongs to one organisation; CPRO staff belong to none."""
+
+    # As AbstractUser's, on one line (they are shown in e-mails and documents).
+    first_name = SingleLineCharField(_("first name"), max_length=150, blank=True)
+    last_name = SingleLineCharField(_("last name"), max_length=150, blank=True)
 
     organisation = models.ForeignKey(
         Organisation,
@@ -88,7 +94,7 @@ class ApiKey(models.Model):
         related_name="api_keys",
         verbose_name=_("organisation"),
     )
-    label = models.CharField(_("label"), max_length=100, blank=True)
+    label = SingleLineCharField(_("label"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

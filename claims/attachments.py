@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from rma_portal import uploads
 from rma_portal.exceptions import (
     ValidationFailed,
 )
@@ -152,6 +153,8 @@ def add_attachment(
             shown_name = sanitise_filename(getattr(upload, "name", "") or "")
             data = _read_upload(upload, _max_upload_bytes())
             mime, ext = _sniff(data, shown_name)
+            uploads.check_claim_room(step.claim, len(data))  # per-claim totals
+            data = uploads.clean_content(data, mime, shown_name)  # beyond magic bytes
             attachment = Attachment(
                 claim=step.claim,
                 item=item,

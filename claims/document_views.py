@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from rma_portal.throttles import rate_limited_by_client
+
 from . import document_rendering, document_selectors
 
 
@@ -34,6 +36,7 @@ def download(request, pk: int):
 
 @require_GET
 @never_cache
+@rate_limited_by_client("verify", "RMA_VERIFY_RATE")
 def verify_form(request):
     """``/verify/?code=…``: the code as typed, sent to its canonical page."""
     raw = request.GET.get("code", "").strip()
@@ -47,6 +50,7 @@ def verify_form(request):
 
 @require_GET
 @never_cache
+@rate_limited_by_client("verify", "RMA_VERIFY_RATE")
 def verify(request, code: str):
     """Whether the paper in hand is genuine and still valid; nothing beyond what it shows."""
     return _verification_page(request, code, document_selectors.find_by_code(code))

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Language, Organisation
+from rma_portal.cleaning import SingleLineCharField
 from warranty import rules
 from warranty.models import Component, Unit
 
@@ -66,8 +67,8 @@ class DefectReason(models.Model):
     """A staff-editable list of structured defect reasons, with their evidence rules."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=100)
-    name_ko = models.CharField(_("name (Korean)"), max_length=100)
+    name_en = SingleLineCharField(_("name (English)"), max_length=100)
+    name_ko = SingleLineCharField(_("name (Korean)"), max_length=100)
     photo_required = models.BooleanField(
         _("photo required"),
         default=False,
@@ -121,13 +122,13 @@ class Claim(models.Model):
         default=ClaimStatus.DRAFT,
         db_index=True,
     )
-    buyer_reference = models.CharField(_("your reference"), max_length=100, blank=True)
+    buyer_reference = SingleLineCharField(_("your reference"), max_length=100, blank=True)
     notice_at = models.DateTimeField(_("notice given"), null=True, blank=True)  # N1
     hold_until = models.DateField(_("hold until"), null=True, blank=True)  # N4
     hold_ended_at = models.DateTimeField(_("hold ended"), null=True, blank=True)
     # Buyer's shipment of the authorized items (R1).
-    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
-    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    carrier = SingleLineCharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = SingleLineCharField(_("tracking number"), max_length=100, blank=True)
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     # Receiving (R2).
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
@@ -197,11 +198,11 @@ class ClaimItem(models.Model):
         Unit, on_delete=models.PROTECT, related_name="claim_items", verbose_name=_("unit")
     )
     # N3, as the buyer gave them; compared with CPRO's records at submission.
-    serial_number = models.CharField(_("serial number"), max_length=64)
-    model_code = models.CharField(_("model"), max_length=64)
+    serial_number = SingleLineCharField(_("serial number"), max_length=64)
+    model_code = SingleLineCharField(_("model"), max_length=64)
     shipment_date = models.DateField(_("date of shipment"), null=True, blank=True)
-    po_number = models.CharField(_("PO number"), max_length=64, blank=True)
-    pi_number = models.CharField(_("CPRO PI number"), max_length=64, blank=True)
+    po_number = SingleLineCharField(_("PO number"), max_length=64, blank=True)
+    pi_number = SingleLineCharField(_("CPRO PI number"), max_length=64, blank=True)
     defect_kind = models.CharField(_("defect kind"), max_length=10, choices=DefectKind.choices)
     defect_date = models.DateField(_("date of receipt or discovery"))
     defect_details = models.TextField(_("details of the defect"), blank=True)
@@ -246,8 +247,10 @@ class ClaimItem(models.Model):
     inspected_on_site = models.BooleanField(_("inspected on site"), default=False)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
     outcome_reason = models.TextField(_("outcome reason"), blank=True)
-    outbound_carrier = models.CharField(_("outbound carrier"), max_length=100, blank=True)
-    outbound_tracking = models.CharField(_("outbound tracking number"), max_length=100, blank=True)
+    outbound_carrier = SingleLineCharField(_("outbound carrier"), max_length=100, blank=True)
+    outbound_tracking = SingleLineCharField(
+        _("outbound tracking number"), max_length=100, blank=True
+    )
     outbound_shipped_at = models.DateTimeField(_("shipped to the buyer"), null=True, blank=True)
     replacement_unit = models.OneToOneField(
         Unit,
@@ -438,7 +441,7 @@ class Message(models.Model):
         blank=True,
         verbose_name=_("author"),
     )
-    author_label = models.CharField(_("author"), max_length=150)
+    author_label = SingleLineCharField(_("author"), max_length=150)
     from_staff = models.BooleanField(_("from CPRO"), default=False)
     internal = models.BooleanField(_("internal"), default=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -484,7 +487,7 @@ class Attachment(models.Model):
     )
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
     storage_name = models.CharField(_("stored name"), max_length=100, unique=True, editable=False)
-    original_name = models.CharField(_("file name"), max_length=200)
+    original_name = SingleLineCharField(_("file name"), max_length=200)
     content_type = models.CharField(
         _("content type"), max_length=100
     )  # sniffed from the content, not the name
@@ -533,7 +536,7 @@ class ClaimEvent(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
-    actor_label = models.CharField(_("actor"), max_length=150)
+    actor_label = SingleLineCharField(_("actor"), max_length=150)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     from_status = models.CharField(_("from status"), max_length=20, blank=True)
     to_status = models.CharField(_("to status"), max_length=20, blank=True)
@@ -577,8 +580,8 @@ class SupportContact(models.Model):
     """S1: CPRO Customer Support, one row edited by staff (footer, e-mails, PDFs)."""
 
     address = models.TextField(_("address"), default=S1_ADDRESS)
-    telephone = models.CharField(_("telephone"), max_length=100, default=S1_TELEPHONE)
-    fax = models.CharField(_("fax"), max_length=100, default=S1_FAX)
+    telephone = SingleLineCharField(_("telephone"), max_length=100, default=S1_TELEPHONE)
+    fax = SingleLineCharField(_("fax"), max_length=100, default=S1_FAX)
     email = models.EmailField(_("e-mail"), blank=True, help_text=_("Blank in the terms (S1)."))
     url = models.URLField(_("URL"), blank=True, help_text=_("Blank in the terms (S1)."))
     updated_at = models.DateTimeField(auto_now=True)

@@ -37,6 +37,7 @@ from django.utils import translation
 
 from accounts.models import Language, User
 from claims.models import Claim, ClaimEvent, ClaimItem, ClaimStatus, Message, SupportContact
+from rma_portal.cleaning import single_line
 from warranty.rules import seoul_date
 
 from .models import Reminder, ReminderKind, SentEmail
@@ -273,7 +274,7 @@ def _claim_context(claim: Claim, lang: str) -> dict[str, Any]:
         "claim": claim,
         "rma_number": claim.rma_number,
         "organisation": claim.organisation,
-        "reference": claim.buyer_reference,
+        "reference": single_line(claim.buyer_reference),  # never splits a subject line
         "status": claim.status,
         "awaiting_authorization": claim.status in AWAITING_AUTHORIZATION,
         "awaiting_inspection": claim.status in AWAITING_INSPECTION,

@@ -7,6 +7,8 @@ count). A request over the rate gets 429 with ``Retry-After`` and the usual erro
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from rma_portal.client_ip import client_ip
+
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
     scope = "partner"
@@ -14,6 +16,10 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     def get_rate(self):
         # Read at each request, not at import, so the rate follows the settings.
         return settings.RMA_API_RATE or None
+
+    def get_ident(self, request):
+        # DRF's own reads X-Forwarded-For from anyone; ours only behind DJANGO_TRUST_PROXY.
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         user = request.user

@@ -1,9 +1,11 @@
-"""Invitation acceptance and the language switch."""
+"""Invitation acceptance, the language switch and the throttled password reset."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +16,8 @@ from django.views.i18n import set_language as django_set_language
 
 from accounts.services import accept_invitation as accept
 from accounts.services import invited_user, set_user_language
+from rma_portal import throttles
+from rma_portal.client_ip import client_ip
 from rma_portal.exceptions import DomainError
 
 from .forms import LanguageForm
@@ -49,3 +53,29 @@ def set_language(request):
     if form.is_valid() and request.user.is_authenticated:
         set_user_language(user=request.user, language=form.cleaned_data["language"])
     return django_set_language(request)
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, with the mails it sends capped per address and per client.
+
+    Counted whether or not the address belongs to anyone, so the cap says nothing about which
+    addresses exist (``RMA_PASSWORD_RESET_RATE_PER_ADDRESS``, ``…_PER_CLIENT``).
+    """
+
+    def form_valid(self, form):
+        address = form.cleaned_data["email"].strip().lower()
+        for scope, ident, setting in (
+            ("reset-client", client_ip(self.request), "RMA_PASSWORD_RESET_RATE_PER_CLIENT"),
+            ("reset-address", address, "RMA_PASSWORD_RESET_RATE_PER_ADDRESS"),
+        ):
+            verdict = throttles.hit(scope, ident, getattr(settings, setting))
+            if not verdict.allowed:
+                return throttles.too_many_requests(
+                    self.request,
+                    verdict.retry_after,
+                    _(
+                        "Too many password-reset e-mails were asked for this address or from "
+                        "your network address."
+                    ),
+                )
+        return super().form_valid(form)

@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 from django.urls import path, re_path, register_converter
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from partner_api import apis
 from warranty.apis import UnitWarrantyApi
@@ -49,6 +49,6 @@ urlpatterns = [
         name="api-claim-document-download",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^(?P<path>[\s\S]*)\Z", not_found),
 ]

@@ -8,11 +8,13 @@ passes. The quick start turns it on.
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RMA_VAR_DIR", BASE_DIR / "var"))
@@ -33,6 +35,15 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 EMBEDDED_SECRET_KEY = not SECRET_KEY
+# Keys that were ever published as examples (compose files, docs): the web server refuses them as
+# it refuses the embedded one (rma_portal/serving.py), whatever DEBUG says.
+KNOWN_PLACEHOLDER_SECRET_KEYS = {
+    "change-me-to-a-long-random-string-before-any-real-use",
+    "change-me",
+    "changeme",
+    "secret",
+    "build-only",
+}
 if EMBEDDED_SECRET_KEY:
     # Good enough for development and for one-off commands (migrations, imports). The web
     # entry points refuse to serve with it unless DEBUG is on (rma_portal/wsgi.py), and
@@ -53,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "accounts",
     "warranty",
     "claims",
@@ -69,12 +81,17 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CSRF: a stopped upload (too many files or bytes) is answered 413 here.
+    "rma_portal.uploads.UploadLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in buyer gets their own (or their organisation's) language
     # unless the language cookie says otherwise.
     "portal.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rma_portal.urls"
@@ -92,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.support_contact",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -112,6 +130,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out account or client before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -142,7 +165,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", False)
 
 # Security: strict unless told otherwise; the quick start (DEBUG on) relaxes what needs HTTPS.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxy headers (X-Forwarded-Proto, X-Forwarded-For) are believed only when a proxy is declared:
+# DJANGO_TRUST_PROXY=N says N proxies we run sit in front (1 for one nginx/TLS terminator). With
+# the default 0 anyone could send them, so they are ignored (rma_portal/client_ip.py).
+TRUST_PROXY = int(os.environ.get("DJANGO_TRUST_PROXY", "0") or 0)
+if TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -151,6 +179,25 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (Django's own middleware) on every response: scripts and styles only
+# from our origin, or inline with the request's nonce (`{{ csp_nonce }}`); nothing from other
+# origins, no plugins, no framing, forms post only to us. Swagger UI and Redoc (sidecar assets)
+# and the admin run under it; tests/security/test_csp.py drives Chromium to prove it.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # Inline style attributes (the admin's, the dashboard's SVG) cannot run script.
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # Cache (API throttling counts): per process by default; CACHE_URL=redis://… shares it.
 if os.environ.get("CACHE_URL"):
@@ -298,6 +345,47 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username, or
+# from one client address, further attempts are refused for AXES_COOLOFF_TIME (portal and admin
+# alike, 429 with the lockout page). Attempts are kept in the database; staff see them in the
+# admin ("Access attempts", "Access failures").
+AXES_FAILURE_LIMIT = int(os.environ.get("RMA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("RMA_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "rma_portal.client_ip.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Throttles counted in the cache (rma_portal/throttles.py): "count/period" with period s, min,
+# hour or day. Password-reset mails per address and per client; wrong API keys per client;
+# document verification pages per client.
+RMA_PASSWORD_RESET_RATE_PER_ADDRESS = os.environ.get(
+    "RMA_PASSWORD_RESET_RATE_PER_ADDRESS", "3/hour"
+)
+RMA_PASSWORD_RESET_RATE_PER_CLIENT = os.environ.get("RMA_PASSWORD_RESET_RATE_PER_CLIENT", "10/hour")
+RMA_API_KEY_FAILURE_RATE = os.environ.get("RMA_API_KEY_FAILURE_RATE", "20/min")
+RMA_VERIFY_RATE = os.environ.get("RMA_VERIFY_RATE", "30/min")
+
+# Uploads (rma_portal/uploads.py): one file, one request and one claim are each bounded. The
+# per-file limit is enforced while the body streams in, before it is spooled.
+RMA_ATTACHMENT_MAX_BYTES = int(os.environ.get("RMA_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+RMA_UPLOAD_MAX_FILES_PER_REQUEST = int(os.environ.get("RMA_UPLOAD_MAX_FILES_PER_REQUEST", "10"))
+RMA_UPLOAD_MAX_REQUEST_BYTES = int(
+    os.environ.get("RMA_UPLOAD_MAX_REQUEST_BYTES", str(40 * 1024 * 1024))
+)
+RMA_CLAIM_MAX_ATTACHMENTS = int(os.environ.get("RMA_CLAIM_MAX_ATTACHMENTS", "40"))
+RMA_CLAIM_MAX_ATTACHMENT_BYTES = int(
+    os.environ.get("RMA_CLAIM_MAX_ATTACHMENT_BYTES", str(200 * 1024 * 1024))
+)
+FILE_UPLOAD_HANDLERS = [
+    "rma_portal.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Django refuses more fields or files than this with a bare 400; ours (above) answers first.
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 # Bulk imports above this many rows go to a Celery task from the admin page (W1 data at scale).
 RMA_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("RMA_IMPORT_SYNC_MAX_ROWS", "2000"))

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from portal.account_views import ThrottledPasswordResetView
+
 from . import views
 
 admin.site.site_header = _("CPRO RMA — sales staff")
@@ -12,6 +14,11 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/password_reset/",
+        ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/quality/", include("analytics.urls")),

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from rma_portal.cleaning import SingleLineCharField
 
 
 class ComponentKind(models.TextChoices):
@@ -19,8 +20,8 @@ class ComponentKind(models.TextChoices):
 
 
 class ProductModel(models.Model):
-    code = models.CharField(_("model code"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    code = SingleLineCharField(_("model code"), max_length=64, unique=True)
+    name = SingleLineCharField(_("name"), max_length=200)
     is_camera_module = models.BooleanField(
         _("camera module"), default=False, help_text=_("W3: 12 months.")
     )
@@ -41,7 +42,7 @@ class Component(models.Model):
     product_model = models.ForeignKey(
         ProductModel, on_delete=models.CASCADE, related_name="components"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = SingleLineCharField(_("name"), max_length=100)
     kind = models.CharField(
         _("kind"), max_length=16, choices=ComponentKind.choices, default=ComponentKind.STANDARD
     )
@@ -63,8 +64,8 @@ class Component(models.Model):
 class Shipment(models.Model):
     """One CPRO proforma invoice (PI) shipped to a buyer against its PO (N3)."""
 
-    pi_number = models.CharField(_("PI number"), max_length=64, unique=True)
-    po_number = models.CharField(_("PO number"), max_length=64, db_index=True)
+    pi_number = SingleLineCharField(_("PI number"), max_length=64, unique=True)
+    po_number = SingleLineCharField(_("PO number"), max_length=64, db_index=True)
     buyer = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("buyer")
     )
@@ -99,7 +100,7 @@ class Shipment(models.Model):
 class Unit(models.Model):
     """One serial-numbered product shipped to a buyer."""
 
-    serial_number = models.CharField(_("serial number"), max_length=64, unique=True)
+    serial_number = SingleLineCharField(_("serial number"), max_length=64, unique=True)
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="units")
     product_model = models.ForeignKey(
         ProductModel, on_delete=models.PROTECT, related_name="units", verbose_name=_("model")
@@ -178,7 +179,7 @@ class ImportStatus(models.TextChoices):
 class ShipmentImport(models.Model):
     """A shipment CSV uploaded in the admin and imported in the background (large files)."""
 
-    file_name = models.CharField(_("file name"), max_length=255)
+    file_name = SingleLineCharField(_("file name"), max_length=255)
     file = models.FileField(_("file"), upload_to=shipment_import_upload_to, max_length=255)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

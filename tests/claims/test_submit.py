@@ -1,6 +1,7 @@
 """Giving the notice: `services.submit` (N1-N5) and staff's N1 exception."""
 
 import datetime
+import io
 import re
 import threading
 
@@ -8,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from claims import services
 from claims.actors import Actor
@@ -25,7 +27,17 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now", "policy", "media")]
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+def _pdf() -> bytes:
+    """A real one-page PDF (uploads are parsed since issue 13)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _pdf()
 
 
 def make_unit(org, model, serial):

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Queue
+
+from rma_portal.storage import object_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RMA_VAR_DIR", BASE_DIR / "var"))
@@ -128,8 +131,13 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never served directly: downloads go through permission-checked views
+STORAGE_URL = os.environ.get("STORAGE_URL", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Documents, evidence and imports: local files under MEDIA_ROOT by default, S3-compatible
+    # object storage when STORAGE_URL=s3://… or AWS_STORAGE_BUCKET_NAME is set (see
+    # rma_portal/storage.py). Downloads are streamed through the permission-checked views either
+    # way: the bucket stays private and no URL to it ever reaches a browser.
+    "default": object_storage(STORAGE_URL, os.environ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -211,6 +219,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue per kind of work, so a burst of PDF renders never delays an e-mail or a webhook.
+# Routing lives here and only here, by task-name pattern (a task moved within its app keeps its
+# queue). A worker started without -Q consumes every queue (./dev up, the tests); compose and
+# docs/operations.md run one worker per queue. Anything unrouted (the beat sweeps, the outbox
+# drain, check_worker's ping) goes to "sweeps".
+CELERY_QUEUE_NAMES = ("documents", "mail", "webhooks", "imports", "sweeps")
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_DEFAULT_QUEUE = "sweeps"
+CELERY_TASK_ROUTES = {
+    "claims.*": {"queue": "documents"},  # rendering the RA, credit and debit notes
+    "notifications.*.send_*": {"queue": "mail"},
+    "partner_api.*.deliver_*": {"queue": "webhooks"},
+    "warranty.*": {"queue": "imports"},  # shipment imports from the admin
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # The outbox: tasks the broker could not take at commit time. Stale runs are dropped.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from rma_portal.storage import object_storage
 
@@ -150,6 +150,8 @@ WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", False)
 # Security: strict unless told otherwise; the quick start (DEBUG on) relaxes what needs HTTPS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes come over plain HTTP from inside the host or cluster, not through the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -225,7 +227,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # docs/operations.md run one worker per queue. Anything unrouted (the beat sweeps, the outbox
 # drain, check_worker's ping) goes to "sweeps".
 CELERY_QUEUE_NAMES = ("documents", "mail", "webhooks", "imports", "sweeps")
-CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
+# Each queue on its own direct exchange with its own routing key (a bare Queue(name) would bind
+# every queue to the default exchange and key, and each message would land in all of them).
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in CELERY_QUEUE_NAMES
+]
 CELERY_TASK_DEFAULT_QUEUE = "sweeps"
 CELERY_TASK_ROUTES = {
     "claims.*": {"queue": "documents"},  # rendering the RA, credit and debit notes
@@ -302,3 +308,6 @@ LOGGING = {
 
 # Bulk imports above this many rows go to a Celery task from the admin page (W1 data at scale).
 RMA_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("RMA_IMPORT_SYNC_MAX_ROWS", "2000"))
+
+# /readyz waits this long for Celery workers to say which queues they consume.
+RMA_READINESS_WORKER_TIMEOUT = float(os.environ.get("RMA_READINESS_WORKER_TIMEOUT", "1.0"))

@@ -43,6 +43,21 @@ def test_each_task_goes_to_the_queue_of_its_kind():
     assert {name: queue_of(name) for name in EXPECTED} == EXPECTED
 
 
+def test_through_the_broker_each_task_lands_in_its_queue_and_no_other():
+    # Nothing consumes here: the messages stay where the broker put them.
+    current_app.control.purge()
+    try:
+        for name, queue in EXPECTED.items():
+            before = {q: waiting_in(q) for q in settings.CELERY_QUEUE_NAMES}
+            current_app.send_task(name, args=[0])
+            after = {q: waiting_in(q) for q in settings.CELERY_QUEUE_NAMES}
+            grown = {q for q in after if after[q] != before[q]}
+            assert grown == {queue}, name
+            assert after[queue] == before[queue] + 1, name
+    finally:
+        current_app.control.purge()
+
+
 def test_a_task_moved_within_its_app_keeps_its_queue():
     assert queue_of("claims.tasks.render_document") == "documents"
     assert queue_of("claims.rendering.render_document") == "documents"
@@ -74,6 +89,7 @@ def test_a_worker_on_the_mail_queue_alone_sends_mail_while_documents_wait(transa
         assert waiting_in("documents") == 1
 
         (message,) = wait_for(lambda: smtp.messages, timeout=60)
+        assert waiting_in("mail") == 0
 
         assert message["Subject"].startswith(f"[{claim.rma_number}]")
         time.sleep(1)

@@ -61,9 +61,11 @@ INSTALLED_APPS = [
     "notifications",
     "partner_api",
     "portal",
+    "rma_portal.apps.OperationsConfig",  # structured-log context (rma_portal/logs.py)
 ]
 
 MIDDLEWARE = [
+    "rma_portal.logs.RequestContextMiddleware",  # first: every later log line has the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -299,12 +301,38 @@ RMA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("RMA_WEBHOOK_MAX_ATTEMPTS", "16"))
 RMA_WEBHOOK_DISABLE_AFTER = int(os.environ.get("RMA_WEBHOOK_DISABLE_AFTER", "8"))
 RMA_WEBHOOK_TIMEOUT = 10
 
+# Structured logs (rma_portal/logs.py): JSON lines by default, key=value when debugging, each
+# with the request id or Celery task and the RMA number once known.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "rma_portal.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "rma_portal.logs.JsonFormatter"},
+        "text": {"()": "rma_portal.logs.KeyValueFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("json", "text") else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # fontTools logs every font subset at INFO: hundreds of lines a document.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
+# Workers log through the same handlers and formats (Celery would install its own otherwise).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Error reports to Sentry (or a compatible service) only when SENTRY_DSN is set; the SDK is not
+# even imported otherwise, so nothing is sent anywhere.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from rma_portal.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, os.environ)
 
 # Bulk imports above this many rows go to a Celery task from the admin page (W1 data at scale).
 RMA_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("RMA_IMPORT_SYNC_MAX_ROWS", "2000"))

@@ -1,5 +1,6 @@
-from django.http import JsonResponse
-from django.views.decorators.cache import never_cache
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 
 from . import health
 
@@ -20,3 +21,9 @@ def readyz(request):
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static file."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))

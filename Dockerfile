@@ -13,6 +13,6 @@ RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
 ENV DJANGO_STATIC_ROOT=/app/staticfiles
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
-RUN useradd --create-home rma && mkdir -p /data/media && chown -R rma /data
+RUN useradd --create-home rma && mkdir -p /data/media /data/beat && chown -R rma /data
 USER rma
 EXPOSE 8000

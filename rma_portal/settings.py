@@ -320,8 +320,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # fontTools logs every font subset at INFO: hundreds of lines a document.
-    "loggers": {"fontTools": {"level": "WARNING"}},
+    # fontTools logs every font subset and WeasyPrint each rendering step at INFO: hundreds of
+    # lines a document.
+    "loggers": {"fontTools": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }
 # Workers log through the same handlers and formats (Celery would install its own otherwise).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,6 +1,7 @@
 """Celery work on one queue per kind (documents, mail, webhooks, imports, sweeps), routed in one
 place (settings.CELERY_TASK_ROUTES): a burst of renders cannot hold up e-mails or webhooks."""
 
+import datetime
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import WorkerProcess, wait_for
 from tests.factories import OrganisationFactory
 from tests.notifications.conftest import submitted_claim
 from tests.notifications.smtp_stub import SMTPStub
+from warranty.models import WarrantyPolicy
 
 EXPECTED = {
     "claims.documents.render_document": "documents",
@@ -79,6 +81,10 @@ def waiting_in(queue: str) -> int:
 def test_a_worker_on_the_mail_queue_alone_sends_mail_while_documents_wait(transactional_db):
     from claims import documents
 
+    # Transactional tests before this one flush what migrations put in: the policy in force.
+    WarrantyPolicy.objects.get_or_create(
+        version="CPRO-LW-1", defaults={"effective_from": datetime.date(2000, 1, 1)}
+    )
     current_app.control.purge()
     smtp = SMTPStub().start()
     worker = WorkerProcess(extra_args=["-Q", "mail"], extra_env=smtp.env).start()

@@ -15,6 +15,9 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.utils.csp import CSP
+from kombu import Exchange, Queue
+
+from rma_portal.storage import object_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RMA_VAR_DIR", BASE_DIR / "var"))
@@ -72,9 +75,11 @@ INSTALLED_APPS = [
     "partner_api",
     "portal",
     "analytics",
+    "rma_portal.apps.OperationsConfig",  # structured-log context (rma_portal/logs.py)
 ]
 
 MIDDLEWARE = [
+    "rma_portal.logs.RequestContextMiddleware",  # first: every later log line has the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,8 +158,13 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never served directly: downloads go through permission-checked views
+STORAGE_URL = os.environ.get("STORAGE_URL", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Documents, evidence and imports: local files under MEDIA_ROOT by default, S3-compatible
+    # object storage when STORAGE_URL=s3://… or AWS_STORAGE_BUCKET_NAME is set (see
+    # rma_portal/storage.py). Downloads are streamed through the permission-checked views either
+    # way: the bucket stays private and no URL to it ever reaches a browser.
+    "default": object_storage(STORAGE_URL, os.environ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -172,6 +182,8 @@ TRUST_PROXY = int(os.environ.get("DJANGO_TRUST_PROXY", "0") or 0)
 if TRUST_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes come over plain HTTP from inside the host or cluster, not through the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -260,6 +272,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue per kind of work, so a burst of PDF renders never delays an e-mail or a webhook.
+# Routing lives here and only here, by task-name pattern (a task moved within its app keeps its
+# queue). A worker started without -Q consumes every queue (./dev up, the tests); compose and
+# docs/operations.md run one worker per queue. Anything unrouted (the beat sweeps, the outbox
+# drain, check_worker's ping) goes to "sweeps".
+CELERY_QUEUE_NAMES = ("documents", "mail", "webhooks", "imports", "sweeps")
+# Each queue on its own direct exchange with its own routing key (a bare Queue(name) would bind
+# every queue to the default exchange and key, and each message would land in all of them).
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in CELERY_QUEUE_NAMES
+]
+CELERY_TASK_DEFAULT_QUEUE = "sweeps"
+CELERY_TASK_ROUTES = {
+    "claims.*": {"queue": "documents"},  # rendering the RA, credit and debit notes
+    "notifications.*.send_*": {"queue": "mail"},
+    "partner_api.*.deliver_*": {"queue": "webhooks"},
+    "warranty.*": {"queue": "imports"},  # shipment imports from the admin
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # The outbox: tasks the broker could not take at commit time. Stale runs are dropped.
@@ -339,12 +369,39 @@ RMA_D2_DEFAULT_TRANSPORT = Decimal(os.environ.get("RMA_D2_DEFAULT_TRANSPORT", "3
 RMA_D2_DEFAULT_SHIPMENT = Decimal(os.environ.get("RMA_D2_DEFAULT_SHIPMENT", "30.00"))
 RMA_INVITATION_DAYS = int(os.environ.get("RMA_INVITATION_DAYS", "7"))
 
+# Structured logs (rma_portal/logs.py): JSON lines by default, key=value when debugging, each
+# with the request id or Celery task and the RMA number once known.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "rma_portal.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "rma_portal.logs.JsonFormatter"},
+        "text": {"()": "rma_portal.logs.KeyValueFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("json", "text") else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # fontTools logs every font subset and WeasyPrint each rendering step at INFO: hundreds of
+    # lines a document.
+    "loggers": {"fontTools": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }
+# Workers log through the same handlers and formats (Celery would install its own otherwise).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Error reports to Sentry (or a compatible service) only when SENTRY_DSN is set; the SDK is not
+# even imported otherwise, so nothing is sent anywhere.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from rma_portal.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, os.environ)
 
 # Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username, or
 # from one client address, further attempts are refused for AXES_COOLOFF_TIME (portal and admin
@@ -389,3 +446,6 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 # Bulk imports above this many rows go to a Celery task from the admin page (W1 data at scale).
 RMA_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("RMA_IMPORT_SYNC_MAX_ROWS", "2000"))
+
+# /readyz waits this long for Celery workers to say which queues they consume.
+RMA_READINESS_WORKER_TIMEOUT = float(os.environ.get("RMA_READINESS_WORKER_TIMEOUT", "1.0"))

@@ -19,6 +19,8 @@ urlpatterns = [
         ThrottledPasswordResetView.as_view(),
         name="password_reset",
     ),
+    path("readyz", views.readyz, name="readyz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/quality/", include("analytics.urls")),

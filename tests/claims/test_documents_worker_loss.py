@@ -26,7 +26,7 @@ def taken_by_a_worker() -> bool:
     """The task left the queue for a worker's unacknowledged set: it is being executed."""
     with current_app.connection_for_write() as connection:
         redis = connection.default_channel.client
-        return redis.llen("celery") == 0 and redis.hlen("unacked") == 1
+        return redis.llen("documents") == 0 and redis.hlen("unacked") == 1
 
 
 @pytest.mark.celery_worker

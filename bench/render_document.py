@@ -6,7 +6,7 @@
 Works in its own scratch database (``--database``, default ``rma_bench_render``), where each run
 writes two claims (3 and 200 return-authorized items) and their RA documents. For each:
 
-- ours:   ``claims.documents.render_pdf(document)``: the view-model, the template, WeasyPrint;
+- ours:   ``claims.document_rendering.render_pdf(document)``: view-model, template, WeasyPrint;
 - anchor: WeasyPrint alone, ``HTML(string=…).write_pdf()`` on the very HTML ours renders.
 
 One warm-up, then the median of ``--runs``; also the queries ``render_pdf`` makes (the same for
@@ -31,7 +31,7 @@ def make_claim(items: int, tag: str):
     from django.db import transaction
 
     from accounts.models import Organisation
-    from claims import documents
+    from claims import document_service
     from claims.models import Claim, ClaimItem, DocumentKind
     from warranty.models import ProductModel, Shipment, Unit
 
@@ -74,7 +74,9 @@ def make_claim(items: int, tag: str):
             position=position,
         )
     with transaction.atomic():
-        return documents.request_document(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
+        return document_service.request_document(
+            claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION
+        )
 
 
 def median_ms(function, runs: int) -> float:
@@ -102,17 +104,17 @@ def main() -> None:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    from claims import documents
+    from claims import document_rendering
 
     for items in (3, 200):
         document = make_claim(items, f"R{items}")
 
         def ours(document=document):
-            return documents.render_pdf(document)
+            return document_rendering.render_pdf(document)
 
         with translation.override(document.language):
             html = render_to_string(
-                f"documents/{document.kind}.html", documents.document_context(document)
+                f"documents/{document.kind}.html", document_rendering.document_context(document)
             )
 
         def anchor(html=html):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import logging
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,10 +14,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from .models import CreditNote, DebitNote, Document, DocumentKind, SupportContact
-
-# fontTools logs every font subset at INFO (hundreds of lines a document): keep the worker's
-# log readable.
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 K = DocumentKind
 

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from claims import returns
+from claims import services
 from claims.actors import Actor
 from rma_portal import logs
 from tests.conftest import ROOT
@@ -60,7 +60,7 @@ def test_work_on_a_claim_binds_its_rma_number_to_later_lines(log_lines):
     logs.clear()
     logs.bind(request_id="r1")
 
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
     logging.getLogger("claims").warning("after the act")
 
     line = log_lines()[-1]

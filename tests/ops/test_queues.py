@@ -16,7 +16,7 @@ from tests.notifications.smtp_stub import SMTPStub
 from warranty.models import WarrantyPolicy
 
 EXPECTED = {
-    "claims.documents.render_document": "documents",
+    "claims.tasks.render_document": "documents",
     "notifications.tasks.send_claim_email": "mail",
     "notifications.tasks.send_reminder_email": "mail",
     "partner_api.tasks.deliver_webhook": "webhooks",
@@ -79,7 +79,7 @@ def waiting_in(queue: str) -> int:
 
 @pytest.mark.celery_worker
 def test_a_worker_on_the_mail_queue_alone_sends_mail_while_documents_wait(transactional_db):
-    from claims import documents
+    from claims import document_service
 
     # Transactional tests before this one flush what migrations put in: the policy in force.
     WarrantyPolicy.objects.get_or_create(
@@ -91,7 +91,7 @@ def test_a_worker_on_the_mail_queue_alone_sends_mail_while_documents_wait(transa
     try:
         claim = submitted_claim(OrganisationFactory())  # its e-mail goes out through the outbox
         # Published to the broker once committed (autocommit here), as after an act.
-        document = documents.request_document(claim=claim, kind="return_authorization")
+        document = document_service.request_document(claim=claim, kind="return_authorization")
         assert waiting_in("documents") == 1
 
         (message,) = wait_for(lambda: smtp.messages, timeout=60)

@@ -7,7 +7,7 @@ import os
 import pytest
 from django.test import Client
 
-from claims import documents, returns
+from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Attachment, Document, DocumentKind
 from rma_portal.storage import object_storage
@@ -74,8 +74,8 @@ def test_evidence_is_stored_in_the_bucket_and_streamed_to_its_organisation_only(
 def test_a_rendered_document_is_stored_in_the_bucket_and_downloads_through_the_check(
     buyer_client, claim, staff, other_buyer, s3
 ):
-    returns.authorize_return(actor=Actor.staff(staff), claim=claim)
-    document = documents.render(
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
+    document = document_service.render(
         Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
     )
 
@@ -101,7 +101,7 @@ def test_a_worker_renders_into_the_bucket_and_the_web_process_serves_it(
     app.control.purge()
     worker = WorkerProcess(extra_env={**s3.env, "DJANGO_MEDIA_ROOT": "/nonexistent"}).start()
     try:
-        returns.authorize_return(actor=Actor.staff(staff), claim=claim)
+        services.authorize_return(actor=Actor.staff(staff), claim=claim)
         document = Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
 
         wait_for(lambda: Document.objects.get(pk=document.pk).is_ready, timeout=90)

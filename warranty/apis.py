@@ -96,14 +96,18 @@ class UnitWarrantyApi(APIView):
         ],
     )
     def get(self, request, serial):
-        query = WarrantyQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        # The common call has no query: "is this unit covered today" skips the serializer.
+        params = {}
+        if request.query_params:
+            query = WarrantyQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
         organisation = caller_organisation(request)
         unit = selectors.unit_of(organisation, serial)
         verdict = selectors.unit_verdict(
             unit,
-            defect_kind=query.validated_data.get("defect_kind"),
-            defect_date=query.validated_data.get("defect_date"),
-            component=selectors.component_facts(unit, query.validated_data.get("component")),
+            defect_kind=params.get("defect_kind"),
+            defect_date=params.get("defect_date"),
+            component=selectors.component_facts(unit, params.get("component")),
         )
         return Response(selectors.warranty_answer(unit, verdict, lang=organisation.language))

@@ -8,10 +8,11 @@ model instances with ``Model.from_db``, so callers get the same objects as from 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def columns(model: type[Model], alias: str) -> str:
@@ -21,9 +22,27 @@ def columns(model: type[Model], alias: str) -> str:
 
 
 def instance(model: type[Model], values: Sequence) -> Model:
-    """A ``model`` instance from its columns as ``columns(model, …)`` selected them."""
-    names = [f.attname for f in model._meta.concrete_fields]
+    """A ``model`` instance from its columns as ``columns(model, …)`` selected them, converted
+    as the ORM converts them (SQLite returns dates and decimals as text)."""
+    names, converters = _loading(model)
+    if converters:
+        values = list(values)
+        for index, field, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], field, connection)
     return model.from_db(connection.alias, names, values)
+
+
+@functools.cache
+def _loading(model: type[Model]) -> tuple[list[str], list[tuple[int, Field, list]]]:
+    fields = model._meta.concrete_fields
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if functions:
+            converters.append((index, column, functions))
+    return [f.attname for f in fields], converters
 
 
 def width(model: type[Model]) -> int:

@@ -92,14 +92,18 @@ class UnitWarrantyApi(APIView):
         ],
     )
     def get(self, request, serial):
-        query = WarrantyQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        # The common call has no query: "is this unit covered today" skips the serializer.
+        params = {}
+        if request.query_params:
+            query = WarrantyQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
         organisation = caller_organisation(request)
         unit = selectors.unit_of(organisation, serial)
         verdict = selectors.prospective_verdict(
             unit,
-            defect_kind=query.validated_data.get("defect_kind"),
-            defect_date=query.validated_data.get("defect_date"),
-            component_name=query.validated_data.get("component"),
+            defect_kind=params.get("defect_kind"),
+            defect_date=params.get("defect_date"),
+            component_name=params.get("component"),
         )
         return Response(selectors.warranty_answer(unit, verdict, lang=organisation.language))

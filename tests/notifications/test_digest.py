@@ -9,6 +9,7 @@ from django.utils import timezone
 from claims.models import ClaimStatus
 from claims.workdays import add_working_days
 from notifications.digest import send_weekly_digest
+from notifications.emails import _staff_audiences
 from tests.factories import UserFactory, submitted_claim
 from warranty.selectors import seoul_today
 
@@ -56,3 +57,12 @@ def test_nothing_late_says_so(staff):
     assert all(
         "nothing is past target" in m.subject or "없습니다" in m.subject for m in mail.outbox
     )
+
+
+def test_staff_emails_and_reminders_go_out_in_each_clerks_language(staff):
+    # The N4 reminders and staff e-mails are built per audience (notifications/emails.py).
+    audiences = {a.name: (a.language, a.to) for a in _staff_audiences()}
+    assert audiences == {
+        "staff-en": ("en", ["tom@cpro.example"]),
+        "staff-ko": ("ko", ["minji@cpro.example"]),
+    }

@@ -20,9 +20,9 @@ from accounts.models import Organisation
 from warranty.models import Shipment
 from warranty.selectors import seoul_today
 
+from .holds import HOLD_WARNING_DAYS
 from .models import OPEN_STATUSES, Claim, ClaimItem, ClaimStatus
 
-HOLD_WARNING_DAYS = 7  # N4: staff are reminded 7 days before the hold ends
 _RMA = re.compile(r"^RMA-\d{4}-\d{6}$", re.IGNORECASE)
 
 

@@ -33,7 +33,7 @@ from warranty.rules import SEOUL
 from warranty.selectors import seoul_today
 
 from . import queue, workdays
-from .admin_lists import HOLD_WARNING_DAYS
+from .holds import HOLD_WARNING_DAYS
 from .models import OPEN_STATUSES, Claim, ClaimEvent, ClaimItem, ClaimStatus, Outcome
 
 WINDOW_MONTHS = 12

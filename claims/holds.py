@@ -15,6 +15,7 @@ from .models import Claim, ClaimStatus
 from .workflow import act
 
 HOLD_DAYS = 30  # N4
+HOLD_WARNING_DAYS = 7  # N4: staff are reminded 7 days before the hold ends
 # N4: "still before return_authorized or inspected": not yet authorized for return, or returned
 # (authorized, shipped, received) but not yet inspected. Decided, refused, cancelled and closed
 # claims no longer need the products kept.

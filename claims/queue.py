@@ -38,17 +38,8 @@ from warranty.rules import SEOUL, seoul_date
 from warranty.selectors import seoul_today
 
 from . import workdays
+from .holds import HOLD_PENDING, HOLD_WARNING_DAYS
 from .models import OPEN_STATUSES, Claim, ClaimEvent, ClaimStatus, Message
-
-HOLD_WARNING_DAYS = 7  # N4: staff are reminded 7 days before the hold ends
-# N4: products still at CPRO's disposal: not yet decided or inspected (notifications/deadlines).
-HOLD_PENDING = (
-    ClaimStatus.SUBMITTED,
-    ClaimStatus.INFO_REQUESTED,
-    ClaimStatus.RETURN_AUTHORIZED,
-    ClaimStatus.SHIPPED,
-    ClaimStatus.RECEIVED,
-)
 
 
 @dataclass(frozen=True)

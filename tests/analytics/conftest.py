@@ -18,8 +18,9 @@ def population(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def clerk(db):
-    """A sales clerk: staff, in the "Sales staff" group the migrations fill, not a superuser."""
-    user = UserFactory(username="clerk", organisation=None, is_staff=True)
+    """A sales clerk: staff, in the "Sales staff" group the migrations fill, not a superuser;
+    working in English by choice (CPRO staff default to Korean)."""
+    user = UserFactory(username="clerk", organisation=None, is_staff=True, language="en")
     user.groups.add(Group.objects.get(name="Sales staff"))
     return user
 

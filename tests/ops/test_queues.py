@@ -19,6 +19,7 @@ EXPECTED = {
     "claims.tasks.render_document": "documents",
     "notifications.tasks.send_claim_email": "mail",
     "notifications.tasks.send_reminder_email": "mail",
+    "notifications.tasks.send_weekly_digest": "mail",
     "partner_api.tasks.deliver_webhook": "webhooks",
     "warranty.tasks.run_shipment_import": "imports",
     "notifications.tasks.drain_outbox": "sweeps",

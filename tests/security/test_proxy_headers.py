@@ -15,13 +15,14 @@ from rma_portal.client_ip import client_ip
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROBE = (
     "from django.test import Client; c = Client();"
-    "r = c.get('/healthz', HTTP_X_FORWARDED_PROTO='https', secure=False);"
+    "r = c.get('/api/v1/schema/', HTTP_X_FORWARDED_PROTO='https', secure=False);"
     "print(r.status_code, r.headers.get('Strict-Transport-Security', '-'))"
 )
 
 
 def run(env, var_dir):
-    # A server of its own on SQLite (healthz only asks the database for SELECT 1).
+    # A server of its own on SQLite. The probe asks the API schema (no database, no static
+    # files), not /healthz or /readyz: those are exempt from the HTTPS redirect.
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     clean["RMA_VAR_DIR"] = str(var_dir)
     clean.update(

@@ -98,7 +98,10 @@ def test_a_korean_clerk_works_the_queue_a_claim_and_two_acts(live_server, browse
     url = live_server.url
 
     for width in (1280, 1024):
-        context = browser.new_context(viewport={"width": width, "height": 800}, locale="ko-KR")
+        # bypass_csp: the test injects axe-core; the CSP itself is tested in tests/security.
+        context = browser.new_context(
+            viewport={"width": width, "height": 800}, locale="ko-KR", bypass_csp=True
+        )
         page = context.new_page()
         page.goto(f"{url}/admin/login/?next=/admin/claims/claim/queue/")
         page.locator("#id_username").fill("minji")
@@ -161,7 +164,9 @@ def test_a_korean_clerk_works_the_queue_a_claim_and_two_acts(live_server, browse
     ]
 
     # The same pages in English, chosen in the admin itself.
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="en-US", bypass_csp=True
+    )
     page = context.new_page()
     page.goto(f"{url}/admin/login/?next=/admin/claims/claim/queue/")
     page.locator("#id_username").fill("minji")

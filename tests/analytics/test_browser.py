@@ -17,7 +17,12 @@ from claims.models import ClaimItem, CreditNote
 
 from .population import B7, build
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the "Sales staff" group and its permissions come from migrations, and an
+# earlier transactional test may have flushed them.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -64,7 +69,9 @@ def credit_notes(count: int) -> None:
 def test_a_sales_clerk_reads_the_quality_analytics(live_server, browser):
     build()
     credit_notes(6)
-    clerk = User.objects.create_user(username="clerk", password=PASSWORD, is_staff=True)
+    clerk = User.objects.create_user(
+        username="clerk", password=PASSWORD, is_staff=True, language="en"
+    )
     clerk.groups.add(Group.objects.get(name="Sales staff"))
     url = live_server.url
     page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US").new_page()

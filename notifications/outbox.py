@@ -3,7 +3,9 @@
 ``enqueue`` writes the task into the caller's transaction, so it exists exactly when the change
 that needs it was committed. Right after commit it is published at once; if the broker is down
 at that moment the row simply stays unsent and ``drain`` (beat, every 30 s) publishes it once
-the broker is back (SPEC "What every part must hold": not lost when Redis is down).
+the broker is back (SPEC "What every part must hold": not lost when Redis is down). A request
+never waits on the broker: no result backend is touched, the connect timeout is short, and after
+a failure this process leaves publishing to the drain for ``BROKER_DOWN_PAUSE``.
 
 Publishing is at-least-once: a crash between the broker accepting a task and the row being
 marked sent publishes it again on the next drain. The tasks behind it are idempotent (e-mails
@@ -13,6 +15,7 @@ are recorded in ``SentEmail``), so a second delivery does nothing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from functools import partial
 
@@ -29,6 +32,11 @@ BATCH_SIZE = 100
 # One quick reconnect (a pooled connection may be stale after a Redis restart), then give up:
 # the request that committed must not hang on a dead broker; the drain tries again.
 RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# After a failed publish, requests in this process leave their rows to the drain for this long
+# instead of each paying the connect timeout again: a broker outage costs one request at most
+# one connect timeout (settings: CELERY_BROKER_CONNECT_TIMEOUT), the others nothing.
+BROKER_DOWN_PAUSE = 10.0
+_broker_down_until = 0.0
 
 
 def enqueue(task_name: str, *, args: Sequence = (), dedupe_key: str) -> OutboxMessage:
@@ -49,8 +57,11 @@ def publish_pending(message_id: int) -> bool:
     """Publish one unsent message now, unless another process is publishing it; True if sent.
 
     Runs right after the commit of the request that enqueued it: no error escapes, since the
-    caller's change is already committed and the drain will retry.
+    caller's change is already committed and the drain will retry. While the broker was just
+    found down (``BROKER_DOWN_PAUSE``) it does not even try: the drain will.
     """
+    if time.monotonic() < _broker_down_until:
+        return False
     try:
         with transaction.atomic():
             message = (
@@ -89,12 +100,20 @@ def drain(*, batch_size: int = BATCH_SIZE) -> int:
 
 def _publish(message: OutboxMessage) -> bool:
     """Hand one locked message to the broker and mark it sent, or record why not."""
+    global _broker_down_until
     now = timezone.now()
     try:
+        # ignore_result: no result backend is touched (Redis' result consumer would otherwise
+        # subscribe, with its own reconnect retries, inside the request that committed).
         current_app.send_task(
-            message.task_name, args=message.args, retry=True, retry_policy=RETRY_POLICY
+            message.task_name,
+            args=message.args,
+            ignore_result=True,
+            retry=True,
+            retry_policy=RETRY_POLICY,
         )
     except Exception as exc:
+        _broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
         # Nearly always the broker being unreachable, which no per-row backoff would help: the
         # drain stops at the first failure and tries again on its next run.
         OutboxMessage.objects.filter(pk=message.pk).update(

@@ -200,8 +200,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         (VAR_DIR / "celery" / _name).mkdir(parents=True, exist_ok=True)
 else:
     # A task unacknowledged this long (its worker died) is delivered again (acks_late).
+    # Faults (issue 12). A task unacknowledged this long (its worker died) is delivered again
+    # (acks_late); 5 minutes, so a whole lost worker is recovered in minutes, longer than any
+    # task runs (a render takes seconds). A request publishing after commit gives up on a dead
+    # broker after a short connect timeout; the outbox drain publishes the row later.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+        "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.3")),
     }
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _default_results)
@@ -210,6 +215,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
+# Faults (issue 12): nobody reads task results (state lives in the database), so none is stored
+# and no request ever waits on the result backend; `check_worker`'s ping opts back in.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")

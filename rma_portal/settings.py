@@ -274,6 +274,13 @@ SPECTACULAR_SETTINGS = {
 # when an endpoint failing delivery after delivery is switched off until staff re-enable it.
 RMA_API_RATE = os.environ.get("RMA_API_RATE", "600/min")
 RMA_IDEMPOTENCY_TTL_HOURS = 24
+# The outbox to completion (issue 12): seconds a task may take from hand-over to done before
+# the reconciler publishes it again (doubling each time), and hand-overs before it gives up.
+RMA_OUTBOX_DONE_WITHIN = {
+    "claims.tasks.render_document": 120,
+    "default": 600,
+}
+RMA_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("RMA_OUTBOX_MAX_ATTEMPTS", "6"))
 RMA_WEBHOOK_RETRY_BASE_DELAY = float(os.environ.get("RMA_WEBHOOK_RETRY_BASE_DELAY", "1"))
 RMA_WEBHOOK_RETRY_MAX_DELAY = 3600
 RMA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("RMA_WEBHOOK_MAX_ATTEMPTS", "16"))

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from . import views
 
+handler500 = "rma_portal.views.server_error"
+
 admin.site.site_header = "CPRO RMA — sales staff"
 admin.site.site_title = "CPRO RMA admin"
 

@@ -241,6 +241,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.sweep_holds",
         "schedule": crontab(minute=10, hour="8-20"),
     },
+    # Event log (issue 12): signed checkpoints of every claim's head, so a cut tail is found.
+    "checkpoint-event-log": {
+        "task": "claims.tasks.checkpoint_event_log",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
     # Partner API: idempotency keys older than 24 h, webhook retries whose message was lost.
     "partner-api-sweep": {"task": "partner_api.tasks.sweep", "schedule": 300.0},
 }
@@ -277,6 +283,17 @@ SPECTACULAR_SETTINGS = {
 # when an endpoint failing delivery after delivery is switched off until staff re-enable it.
 RMA_API_RATE = os.environ.get("RMA_API_RATE", "600/min")
 RMA_IDEMPOTENCY_TTL_HOURS = 24
+# The event log's HMAC keys (issue 12), "version:key" comma-separated; new events are signed with
+# the highest version, older versions still verify. Kept out of the database on purpose.
+EMBEDDED_EVENT_LOG_KEY = "1:development-only-event-log-key-not-for-production"
+RMA_EVENT_LOG_KEYS = {
+    int(version): key
+    for version, _, key in (
+        part.strip().partition(":")
+        for part in os.environ.get("RMA_EVENT_LOG_KEYS", EMBEDDED_EVENT_LOG_KEY).split(",")
+        if part.strip()
+    )
+}
 # The outbox to completion (issue 12): seconds a task may take from hand-over to done before
 # the reconciler publishes it again (doubling each time), and hand-overs before it gives up.
 RMA_OUTBOX_DONE_WITHIN = {

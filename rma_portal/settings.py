@@ -297,7 +297,7 @@ RMA_EVENT_LOG_KEYS = {
 # The outbox to completion (issue 12): seconds a task may take from hand-over to done before
 # the reconciler publishes it again (doubling each time), and hand-overs before it gives up.
 RMA_OUTBOX_DONE_WITHIN = {
-    "claims.tasks.render_document": 120,
+    "claims.tasks.render_document": 90,  # + beat's 30 s tick: a lost render redone within 2 min
     "default": 600,
 }
 RMA_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("RMA_OUTBOX_MAX_ATTEMPTS", "6"))

@@ -142,9 +142,9 @@ def test_redis_restarted_empty_after_accepting_tasks_the_reconciler_completes_th
     document = Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION)
     assert document.status == "pending"
 
-    # Beat's reconciler, run when each row's bound has passed (2 min for documents, 10 for mail).
+    # Beat's reconciler, run when each row's bound has passed (90 s for documents, 10 min else).
     render = rows.get(task_name="claims.tasks.render_document")
-    assert render.due_by - render.sent_at == timedelta(minutes=2)
+    assert render.due_by - render.sent_at == timedelta(seconds=90)
     last_due = max(rows.values_list("due_by", flat=True))
     assert outbox.reconcile(now=render.due_by + timedelta(seconds=1))["republished"] == 1
     wait_for(lambda: Document.objects.get(pk=document.pk).status == "ready", timeout=60)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = _("Claims (RMA)")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the deploy checks)

@@ -547,6 +547,11 @@ class ClaimEvent(models.Model):
     created_at = models.DateTimeField(_("created"))
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    key_version = models.PositiveSmallIntegerField(
+        _("key version"),
+        default=0,
+        help_text=_("Version of the event log key (RMA_EVENT_LOG_KEYS) it is signed with."),
+    )
 
     class Meta:
         verbose_name = _("claim event")
@@ -566,6 +571,26 @@ class ClaimEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Claim events are append-only.")
+
+
+class EventLogCheckpoint(models.Model):
+    """A claim's event-log head as beat saw it (count and last hash), signed with the event log
+    key: a later log that lacks that event was cut and rewound (claims.events.checkpoint_all)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="event_checkpoints")
+    event_count = models.PositiveIntegerField()
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_version = models.PositiveSmallIntegerField()
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["claim", "event_count"]
+        verbose_name = _("event log checkpoint")
+        verbose_name_plural = _("event log checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}@{self.event_count}"
 
 
 # --- Documents (SPEC "Documents"; S1, N2, R1, D1, D2) ---------------------------------------

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import document_service
+from . import document_service, events
 from .models import Document
 
 
@@ -20,3 +20,9 @@ def render_document(self, document_id: int) -> str | None:
     if document is None:
         return None
     return document_service.render(document).status
+
+
+@shared_task
+def checkpoint_event_log() -> int:
+    """Beat, every 10 minutes: a signed checkpoint of every claim's event-log head."""
+    return events.checkpoint_all()

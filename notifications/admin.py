@@ -1,7 +1,14 @@
-"""Read-only views of what was sent and what is waiting: support answers "was it sent?"."""
+"""Read-only views of what was sent and what is waiting: support answers "was it sent?".
 
-from django.contrib import admin
+The outbox by state (issue 12): Sales staff see what is pending, running, retrying or given up;
+whoever may change outbox rows (a superuser) has the "retry now" act.
+"""
 
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import outbox
 from .models import OutboxMessage, Reminder, SentEmail
 
 
@@ -18,9 +25,38 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["task_name", "args", "created_at", "sent_at", "attempts", "last_error"]
-    list_filter = [("sent_at", admin.EmptyFieldListFilter), "task_name"]
+    list_display = [
+        "task_name",
+        "args",
+        "state",
+        "created_at",
+        "sent_at",
+        "due_by",
+        "done_at",
+        "handovers",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["state", "task_name"]
     search_fields = ["dedupe_key"]
+    actions = ["retry_now"]
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("notifications.change_outboxmessage")
+
+    @admin.action(permissions=["retry"], description=_("Retry now"))
+    def retry_now(self, request, queryset):
+        count = outbox.retry_now(list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message handed to the broker again.",
+                "%(count)d messages handed to the broker again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(SentEmail)

@@ -16,14 +16,41 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class OutboxState(models.TextChoices):
+    PENDING = "pending", _("Pending: waiting for the broker")
+    PUBLISHED = "published", _("Published: queued for a worker")
+    RUNNING = "running", _("Running")
+    RETRYING = "retrying", _("Retrying: not finished in time, published again")
+    DONE = "done", _("Done")
+    GAVE_UP = "gave_up", _("Gave up")
+
+
+# Handed to the broker and not finished yet: what the reconciler watches.
+UNFINISHED = (OutboxState.PUBLISHED, OutboxState.RUNNING, OutboxState.RETRYING)
+
+
 class OutboxMessage(models.Model):
     task_name = models.CharField(max_length=200)
     args = models.JSONField(default=list, blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
+    state = models.CharField(
+        max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING
+    )
     created_at = models.DateTimeField(default=timezone.now)
-    available_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(
+        default=timezone.now, help_text=_("Not published before this time.")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, help_text=_("Last handed to the broker."))
+    due_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Published again if its task has not finished by then."),
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text=_("Tries to hand it to the broker, failed ones included.")
+    )
+    handovers = models.PositiveIntegerField(default=0, help_text=_("Times the broker took it."))
     last_error = models.TextField(blank=True)
 
     class Meta:
@@ -33,13 +60,18 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(
                 fields=["available_at", "id"],
-                condition=Q(sent_at__isnull=True),
-                name="outbox_unsent",
-            )
+                condition=Q(state="pending"),
+                name="outbox_pending",
+            ),
+            models.Index(
+                fields=["due_by"],
+                condition=Q(state__in=["published", "running", "retrying"]),
+                name="outbox_unfinished",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.task_name}{self.args} ({'sent' if self.sent_at else 'pending'})"
+        return f"{self.task_name}{self.args} ({self.state})"
 
 
 class SentEmail(models.Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
+from celery.signals import task_prerun, task_retry, task_success
 from django.db import InterfaceError, OperationalError
 
 from . import deadlines, digest, emails, outbox
@@ -41,9 +42,38 @@ def send_reminder_email(reminder_id: int) -> int:
 
 
 @shared_task
-def drain_outbox() -> int:
-    """Beat, every 30 s: publish what the broker could not take at commit time."""
-    return outbox.drain()
+def drain_outbox() -> dict[str, int]:
+    """Beat, every 30 s: publish what the broker could not take at commit time, and again what
+    was handed over but not done within its bound (see notifications.outbox)."""
+    return {"published": outbox.drain(), **outbox.reconcile()}
+
+
+# Every task published by the outbox carries its row id in a header: the worker marks the row
+# running, done, or due later when the task asks to retry.
+def _outbox_id(request) -> int | None:
+    value = (getattr(request, "headers", None) or {}).get(outbox.HEADER)
+    return value if value is not None else getattr(request, outbox.HEADER, None)
+
+
+@task_prerun.connect
+def _outbox_task_started(sender=None, task=None, **kwargs) -> None:
+    if (message_id := _outbox_id(task.request)) is not None:
+        outbox.mark_running(message_id)
+
+
+@task_success.connect
+def _outbox_task_done(sender=None, **kwargs) -> None:
+    if (message_id := _outbox_id(sender.request)) is not None:
+        outbox.mark_done(message_id)
+
+
+@task_retry.connect
+def _outbox_task_retrying(sender=None, request=None, reason=None, **kwargs) -> None:
+    if (message_id := _outbox_id(request)) is not None:
+        when = getattr(reason, "when", None)
+        outbox.mark_retry_scheduled(
+            message_id, in_seconds=when if isinstance(when, int | float) else 0
+        )
 
 
 @shared_task

@@ -3,13 +3,19 @@
 Nested fields are named with dots, as the services name them: ``items.0.serial_number``.
 """
 
+import logging
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from rma_portal.exceptions import DomainError, ValidationFailed
 
 NON_FIELD = "non_field_errors"
+logger = logging.getLogger("django.request")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -61,6 +67,20 @@ def exception_handler(exc, context):
         field = exc.field or ("detail" if status == 404 else NON_FIELD)
         return Response({"errors": {field: [exc.message]}}, status=status)
     response = drf_exception_handler(exc, context)
-    if response is not None:
-        response.data = {"errors": _errors_from_detail(response.data)}
+    if response is None:
+        # Unexpected: logged like Django's own 500s, answered in the documented body.
+        request = context.get("request")
+        logger.error("Internal Server Error: %s", getattr(request, "path", "?"), exc_info=exc)
+        set_rollback()
+        return Response(server_error_body(), status=500)
+    response.data = {"errors": _errors_from_detail(response.data)}
     return response
+
+
+def server_error_body() -> dict:
+    return {"errors": {"detail": [_("Something went wrong on our side; please try again.")]}}
+
+
+def server_error_response() -> JsonResponse:
+    """The 500 of an API path failing outside a view (``handler500``), in the same body."""
+    return JsonResponse(server_error_body(), status=500)

@@ -125,6 +125,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A pooled connection the server dropped (restart, failover) is replaced before use,
+        # not found dead by the request (issue 12).
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -260,8 +263,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         (VAR_DIR / "celery" / _name).mkdir(parents=True, exist_ok=True)
 else:
     # A task unacknowledged this long (its worker died) is delivered again (acks_late).
+    # Faults (issue 12). A task unacknowledged this long (its worker died) is delivered again
+    # (acks_late); 5 minutes, so a whole lost worker is recovered in minutes, longer than any
+    # task runs (a render takes seconds). A request publishing after commit gives up on a dead
+    # broker after a short connect timeout; the outbox drain publishes the row later.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+        "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "0.3")),
     }
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", _default_results)
@@ -270,6 +278,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
+# Faults (issue 12): nobody reads task results (state lives in the database), so none is stored
+# and no request ever waits on the result backend; `check_worker`'s ping opts back in.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One queue per kind of work, so a burst of PDF renders never delays an e-mail or a webhook.
@@ -285,6 +296,7 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_DEFAULT_QUEUE = "sweeps"
 CELERY_TASK_ROUTES = {
+    "claims.tasks.checkpoint_event_log": {"queue": "sweeps"},  # beat's periodic work
     "claims.*": {"queue": "documents"},  # rendering the RA, credit and debit notes
     "notifications.*.send_*": {"queue": "mail"},
     "partner_api.*.deliver_*": {"queue": "webhooks"},
@@ -312,6 +324,12 @@ CELERY_BEAT_SCHEDULE = {
     "staff-weekly-digest": {
         "task": "notifications.tasks.send_weekly_digest",
         "schedule": crontab(minute=30, hour=8, day_of_week="mon"),
+    },
+    # Event log (issue 12): signed checkpoints of every claim's head, so a cut tail is found.
+    "checkpoint-event-log": {
+        "task": "claims.tasks.checkpoint_event_log",
+        "schedule": 600.0,
+        "options": {"expires": 540},
     },
     # Partner API: idempotency keys older than 24 h, webhook retries whose message was lost.
     "partner-api-sweep": {"task": "partner_api.tasks.sweep", "schedule": 300.0},
@@ -355,6 +373,24 @@ SPECTACULAR_SETTINGS = {
 # when an endpoint failing delivery after delivery is switched off until staff re-enable it.
 RMA_API_RATE = os.environ.get("RMA_API_RATE", "600/min")
 RMA_IDEMPOTENCY_TTL_HOURS = 24
+# The event log's HMAC keys (issue 12), "version:key" comma-separated; new events are signed with
+# the highest version, older versions still verify. Kept out of the database on purpose.
+EMBEDDED_EVENT_LOG_KEY = "1:development-only-event-log-key-not-for-production"
+RMA_EVENT_LOG_KEYS = {
+    int(version): key
+    for version, _, key in (
+        part.strip().partition(":")
+        for part in os.environ.get("RMA_EVENT_LOG_KEYS", EMBEDDED_EVENT_LOG_KEY).split(",")
+        if part.strip()
+    )
+}
+# The outbox to completion (issue 12): seconds a task may take from hand-over to done before
+# the reconciler publishes it again (doubling each time), and hand-overs before it gives up.
+RMA_OUTBOX_DONE_WITHIN = {
+    "claims.tasks.render_document": 90,  # + beat's 30 s tick: a lost render redone within 2 min
+    "default": 600,
+}
+RMA_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("RMA_OUTBOX_MAX_ATTEMPTS", "6"))
 RMA_WEBHOOK_RETRY_BASE_DELAY = float(os.environ.get("RMA_WEBHOOK_RETRY_BASE_DELAY", "1"))
 RMA_WEBHOOK_RETRY_MAX_DELAY = 3600
 RMA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("RMA_WEBHOOK_MAX_ATTEMPTS", "16"))

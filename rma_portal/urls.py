@@ -6,6 +6,8 @@ from portal.account_views import ThrottledPasswordResetView
 
 from . import views
 
+handler500 = "rma_portal.views.server_error"
+
 admin.site.site_header = _("CPRO RMA — sales staff")
 admin.site.site_title = _("CPRO RMA admin")
 admin.site.index_title = _("Site administration")

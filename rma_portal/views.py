@@ -1,8 +1,10 @@
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
+from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 
 from . import health
+from .api_errors import server_error_response
 
 
 @never_cache
@@ -27,3 +29,10 @@ def readyz(request):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says: send them to the static file."""
     return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
+def server_error(request):
+    """``handler500``: the API's documented JSON body on /api/ paths, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return server_error_response()
+    return defaults.server_error(request)

@@ -1,5 +1,6 @@
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -87,6 +88,104 @@ def celery_worker_process(transactional_db):
     worker = WorkerProcess().start()
     yield worker
     worker.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A test's own redis-server on a free port, without persistence: killing it (by PID) and
+    starting another on the same port is a Redis outage, or a restart that lost its data."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+@pytest.fixture
+def redis_server():
+    """Start a private Redis; every one started is killed at the end."""
+    started = []
+
+    def start(port=None):
+        server = RedisServer(port).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+def point_celery_at(url: str) -> None:
+    """Publish from this process to ``url`` (broker and result backend), fresh connections."""
+    from rma_portal.celery import app
+
+    app.conf.broker_url = app.conf.broker_read_url = app.conf.broker_write_url = url
+    app.conf.result_backend = url
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def private_broker(redis_server):
+    """This process publishes to a private Redis for the test; restored afterwards."""
+    from rma_portal.celery import app
+
+    names = ["broker_url", "broker_read_url", "broker_write_url", "result_backend"]
+    saved = {name: app.conf[name] for name in names}
+    server = redis_server()
+    point_celery_at(server.url)
+    yield server
+    app.conf.update(saved)
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture(autouse=True)
+def broker_not_paused():
+    """A publish that failed in an earlier test must not make this one skip publishing."""
+    from notifications import outbox
+
+    outbox._broker_down_until = 0.0
 
 
 def wait_for(predicate, timeout=30.0, interval=0.2):

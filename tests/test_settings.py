@@ -68,11 +68,25 @@ def test_production_variables_pass_check_deploy_without_warnings():
             "DJANGO_SECRET_KEY": "x7" * 30 + "-not-a-real-secret-but-long-and-varied-QzR8",
             "DJANGO_ALLOWED_HOSTS": "rma.cpro.example",
             "EMAIL_HOST": "smtp.cpro.example",
+            "RMA_EVENT_LOG_KEYS": "1:" + "k9" * 20,
         },
     )
 
     assert out.returncode == 0, out.stderr
     assert "no issues" in out.stdout
+
+
+def test_check_deploy_warns_when_the_event_log_key_is_the_embedded_one(monkeypatch):
+    monkeypatch.delenv("RMA_EVENT_LOG_KEYS", raising=False)
+    env = {
+        "DJANGO_SECRET_KEY": "x7" * 30 + "-not-a-real-secret-but-long-and-varied-QzR8",
+        "DJANGO_ALLOWED_HOSTS": "rma.cpro.example",
+        "EMAIL_HOST": "smtp.cpro.example",
+    }
+    out = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert out.returncode != 0
+    assert "claims.W001" in out.stderr + out.stdout
 
 
 def test_without_a_secret_key_the_web_server_refuses_and_check_deploy_fails():

@@ -3,13 +3,15 @@ import datetime
 import pytest
 from celery import current_app
 from django.contrib.auth.models import Group
-from django.utils import timezone
 
 from accounts.models import User
 from claims import services
 from claims.actors import Actor
-from notifications import tasks  # noqa: F401  (registers the tasks in this process)
-from notifications.models import OutboxMessage
+from notifications import (
+    outbox,
+    tasks,  # noqa: F401  (registers the tasks in this process)
+)
+from notifications.models import OutboxMessage, OutboxState
 from tests.conftest import WorkerProcess
 from tests.factories import ShipmentFactory, UnitFactory, UserFactory
 from warranty.models import WarrantyPolicy
@@ -43,17 +45,20 @@ def sales_staff(db):
 
 
 def run_outbox() -> int:
-    """Run the queued e-mail tasks in this process, as the worker would; mark them sent.
+    """Run the queued e-mail tasks in this process, as the worker would, with the row id in the
+    header, so the worker's signal handler marks each row done.
 
     For tests of what is sent (locmem backend); the worker tests go through Redis instead.
     """
     count = 0
     pending = OutboxMessage.objects.filter(
-        sent_at__isnull=True, task_name__startswith="notifications."
+        state=OutboxState.PENDING, task_name__startswith="notifications."
     ).order_by("pk")
     for message in pending:
-        current_app.tasks[message.task_name].apply(args=message.args, throw=True)
-        OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now())
+        OutboxMessage.objects.filter(pk=message.pk).update(state=OutboxState.PUBLISHED)
+        current_app.tasks[message.task_name].apply(
+            args=message.args, headers={outbox.HEADER: message.pk}, throw=True
+        )
         count += 1
     return count
 

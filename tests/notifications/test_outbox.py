@@ -4,6 +4,7 @@ not when Redis is down at commit time, not when a worker dies mid-task."""
 import signal
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from celery import current_app
@@ -12,7 +13,7 @@ from claims import services
 from claims.actors import Actor
 from claims.effects import SEND_CLAIM_EMAIL
 from notifications import outbox
-from notifications.models import OutboxMessage, SentEmail
+from notifications.models import OutboxMessage, OutboxState, SentEmail
 from tests.conftest import wait_for
 from tests.factories import ClaimFactory, ClaimItemFactory, OrganisationFactory, UserFactory
 
@@ -85,7 +86,7 @@ def test_a_broker_outage_at_commit_keeps_the_message_and_the_drain_sends_it_late
     claim.refresh_from_db()
     assert claim.status == "submitted" and claim.rma_number  # the claim itself stands
     message = OutboxMessage.objects.get(task_name=SEND_CLAIM_EMAIL)
-    assert message.sent_at is None
+    assert message.sent_at is None and message.state == OutboxState.PENDING
     assert message.attempts == 1
     assert "Connection refused" in message.last_error
     assert queued_tasks() == 0
@@ -96,6 +97,7 @@ def test_a_broker_outage_at_commit_keeps_the_message_and_the_drain_sends_it_late
 
     message.refresh_from_db()
     assert message.sent_at is not None and message.attempts == 3
+    assert message.state == OutboxState.PUBLISHED and message.handovers == 1
     assert queued_tasks() == 1
     assert outbox.drain() == 0  # published once
 
@@ -122,7 +124,7 @@ def test_a_claim_submitted_while_redis_is_unreachable_is_acknowledged_once_it_is
 
     claim.refresh_from_db()
     assert claim.status == "submitted"
-    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 1
+    assert OutboxMessage.objects.filter(state=OutboxState.PENDING).count() == 1
     time.sleep(2)
     assert smtp.messages == []  # nothing reached the broker, so nothing reached the worker
 
@@ -160,3 +162,82 @@ def test_a_worker_killed_mid_send_is_replaced_and_the_email_goes_out_exactly_onc
     assert stalling_smtp.connections == 2
     assert message["Subject"] == f"[{claim.rma_number}] Claim received: your RMA number"
     assert SentEmail.objects.filter(claim=claim).count() == 1
+
+
+# The outbox to completion (issue 12): done when the task finished, not when published.
+
+
+@pytest.mark.django_db
+def test_a_published_row_is_done_only_when_its_task_finished(
+    django_capture_on_commit_callbacks, empty_queue, settings
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted_claim(OrganisationFactory())
+    message = OutboxMessage.objects.get(task_name=SEND_CLAIM_EMAIL)
+    assert message.state == OutboxState.PUBLISHED and message.handovers == 1
+    assert message.due_by == message.sent_at + timedelta(seconds=600)
+
+    # What the worker does with the delivered task: the header names the row.
+    current_app.tasks[SEND_CLAIM_EMAIL].apply(
+        args=message.args, headers={outbox.HEADER: message.pk}, throw=True
+    )
+
+    message.refresh_from_db()
+    assert message.state == OutboxState.DONE and message.done_at is not None
+    later = message.due_by + timedelta(hours=1)
+    assert outbox.reconcile(now=later) == {"republished": 0, "gave_up": 0}
+
+
+@pytest.mark.django_db
+def test_a_row_not_done_in_time_is_published_again_with_backoff_then_given_up(
+    django_capture_on_commit_callbacks, empty_queue, settings
+):
+    settings.RMA_OUTBOX_MAX_ATTEMPTS = 3
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted_claim(OrganisationFactory())
+    message = OutboxMessage.objects.get(task_name=SEND_CLAIM_EMAIL)
+    current_app.control.purge()  # the task is lost (Redis restarted empty)
+
+    assert outbox.reconcile(now=message.due_by - timedelta(seconds=1))["republished"] == 0
+    waits = []
+    for handovers in (2, 3):
+        now = message.due_by + timedelta(seconds=1)
+        assert outbox.reconcile(now=now) == {"republished": 1, "gave_up": 0}
+        message.refresh_from_db()
+        assert message.state == OutboxState.RETRYING and message.handovers == handovers
+        assert queued_tasks() == 1
+        current_app.control.purge()
+        waits.append(message.due_by - now)
+    assert waits == [timedelta(seconds=1200), timedelta(seconds=2400)]  # the bound doubles
+
+    assert outbox.reconcile(now=message.due_by + timedelta(seconds=1)) == {
+        "republished": 0,
+        "gave_up": 1,
+    }
+    message.refresh_from_db()
+    assert message.state == OutboxState.GAVE_UP and "3 hand-overs" in message.last_error
+    assert queued_tasks() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.retry_now([message.pk]) == 1  # staff's "retry now"
+    message.refresh_from_db()
+    assert message.state == OutboxState.PUBLISHED and message.handovers == 4
+    assert queued_tasks() == 1
+
+
+@pytest.mark.django_db
+def test_the_reconciler_leaves_rows_to_the_drain_while_the_broker_is_down(
+    django_capture_on_commit_callbacks, empty_queue
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted_claim(OrganisationFactory())
+    message = OutboxMessage.objects.get(task_name=SEND_CLAIM_EMAIL)
+    current_app.control.purge()
+
+    with broker_unreachable():
+        assert outbox.reconcile(now=message.due_by + timedelta(seconds=1))["republished"] == 0
+    message.refresh_from_db()
+    assert message.state == OutboxState.PENDING
+    assert outbox.drain() == 1
+    message.refresh_from_db()
+    assert message.state == OutboxState.PUBLISHED and queued_tasks() == 1

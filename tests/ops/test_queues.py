@@ -23,6 +23,7 @@ EXPECTED = {
     "partner_api.tasks.deliver_webhook": "webhooks",
     "warranty.tasks.run_shipment_import": "imports",
     "notifications.tasks.drain_outbox": "sweeps",
+    "claims.tasks.checkpoint_event_log": "sweeps",
     "notifications.tasks.remind_notice_deadlines": "sweeps",
     "notifications.tasks.sweep_holds": "sweeps",
     "partner_api.tasks.sweep": "sweeps",

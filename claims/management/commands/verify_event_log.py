@@ -4,11 +4,17 @@ from claims.events import verify_all
 
 
 class Command(BaseCommand):
-    help = "Check every claim's hash-chained event log; report the first broken link."
+    help = (
+        "Check every claim's keyed, hash-chained event log against its head and latest "
+        "checkpoint; report every break (claim, event, what is wrong); exit 1 on any."
+    )
 
     def handle(self, *args, **options):
-        broken = next(verify_all(), None)
-        if broken is not None:
+        breaks = 0
+        for broken in verify_all():
+            breaks += 1
             self.stderr.write(f"Event log broken: {broken}")
+        if breaks:
+            self.stderr.write(f"{breaks} break{'s' if breaks != 1 else ''} found.")
             raise SystemExit(1)
         self.stdout.write("Event log intact.")

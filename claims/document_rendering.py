@@ -7,12 +7,13 @@ from __future__ import annotations
 import base64
 import io
 import logging
-from decimal import Decimal
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+
+from rma_portal.money import money
 
 from .models import CreditNote, DebitNote, Document, DocumentKind, SupportContact
 
@@ -155,9 +156,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Currencies without minor units are printed without decimals.
-ZERO_DECIMAL_CURRENCIES = {"KRW", "JPY"}
-
 
 def render_pdf(document: Document) -> bytes:
     """The PDF bytes of a document, in its language (en/ko), through WeasyPrint."""
@@ -288,11 +286,6 @@ def _debit_note(note: DebitNote) -> dict:
         "total": money(note.total, note.currency),
         "currency": note.currency,
     }
-
-
-def money(amount: Decimal, currency: str) -> str:
-    places = 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
-    return f"{amount:,.{places}f} {currency.upper()}"
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -177,7 +177,7 @@ def _decide(
     charge = None
     raw_charge = result.get("charge")
     if outcome == Outcome.NOT_COVERED and returned:
-        charge = charge_lines(raw_charge, f"{prefix}.charge", serial)  # D2
+        charge = charge_lines(raw_charge, f"{prefix}.charge", serial, item.unit.currency)  # D2
     elif raw_charge:
         raise DomainError(
             _("%(serial)s: a D2 charge applies only to returned items found not covered.")
@@ -206,8 +206,8 @@ def inspect(
       verdict; otherwise the error names the clause (e.g. W5 tampered).
     - ``not_covered`` needs a reason. A not-covered item that was returned (arrived, even as the
       wrong item; not on site; not missing) gets a D2 charge: the given lines, or the defaults
-      (settings ``RMA_D2_DEFAULT_VERIFICATION``/``_TRANSPORT``/``_SHIPMENT``), in the unit's
-      currency.
+      the ``FeeSchedule`` of the unit's currency in force today), in the unit's currency; a
+      currency without a schedule needs every line given.
 
     Every problem is reported at once (ValidationFailed) and nothing changes.
     """

@@ -4,20 +4,23 @@ replacement unit shipped back, and closing. Credit- and debit-note numbers come 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from rma_portal.exceptions import (
     DomainError,
     InvalidState,
 )
+from rma_portal.money import minor_places
+from warranty import rules
 from warranty.models import Unit
 
 from .actors import Actor
@@ -32,6 +35,7 @@ from .models import (
     CreditNote,
     DebitNote,
     DocumentKind,
+    FeeSchedule,
     Outcome,
 )
 from .numbering import next_number
@@ -41,20 +45,28 @@ D1_OUTCOMES = frozenset({Outcome.REPAIR, Outcome.REPLACE, Outcome.CREDIT_NOTE})
 
 
 CHARGE_LINES = ("verification", "transport", "shipment")
+CHARGE_LABELS = {
+    "verification": _lazy("Verification"),
+    "transport": _lazy("Transport"),
+    "shipment": _lazy("Shipment"),
+}
 
 
-def default_charge_lines() -> dict[str, Decimal]:
-    """D2 defaults for a not-covered returned item, from settings (amounts in its currency)."""
-    return {
-        "verification": settings.RMA_D2_DEFAULT_VERIFICATION,
-        "transport": settings.RMA_D2_DEFAULT_TRANSPORT,
-        "shipment": settings.RMA_D2_DEFAULT_SHIPMENT,
-    }
+def default_charge_lines(
+    currency: str, on: datetime.date | None = None
+) -> dict[str, Decimal] | None:
+    """D2 defaults for a not-covered returned item in ``currency``: the fee schedule in force on
+    the (Asia/Seoul) date ``on`` (today), or None when that currency has no schedule."""
+    on = on or rules.seoul_date(timezone.now())
+    schedule = FeeSchedule.in_force(currency, on)
+    return schedule.lines() if schedule is not None else None
 
 
-def charge_lines(raw: Any, prefix: str, serial: str) -> dict[str, Decimal]:
-    """D2 lines from ``raw`` (missing lines take the defaults); the total must be above zero —
-    a charge CPRO does not want is waived with a reason instead."""
+def charge_lines(raw: Any, prefix: str, serial: str, currency: str) -> dict[str, Decimal]:
+    """D2 lines from ``raw`` in ``currency``; missing lines take the fee schedule of that
+    currency, and with no schedule every line must be given (never a silent number). KRW/JPY
+    amounts are whole. The total must be above zero — a charge CPRO does not want is waived
+    with a reason instead."""
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -70,11 +82,30 @@ def charge_lines(raw: Any, prefix: str, serial: str) -> dict[str, Decimal]:
             % {"serial": serial, "lines": ", ".join(map(str, unknown))},
             field=prefix,
         )
-    defaults = default_charge_lines()
-    lines = {
-        name: clean_amount(raw.get(name, defaults[name]), f"{prefix}.{name}", f"{serial}: {name}")
-        for name in CHARGE_LINES
-    }
+    given = {name: raw[name] for name in CHARGE_LINES if raw.get(name) not in (None, "")}
+    defaults = {}
+    if len(given) < len(CHARGE_LINES):
+        defaults = default_charge_lines(currency)
+        if defaults is None:
+            raise DomainError(
+                _(
+                    "%(serial)s: there is no D2 fee schedule for %(currency)s; enter the "
+                    "verification, transport and shipment amounts."
+                )
+                % {"serial": serial, "currency": currency},
+                field=prefix,
+            )
+    lines = {}
+    for name in CHARGE_LINES:
+        field, label = f"{prefix}.{name}", f"{serial}: {CHARGE_LABELS[name]}"
+        amount = clean_amount(given.get(name, defaults.get(name)), field, label)
+        if minor_places(currency) == 0 and amount % 1:
+            raise DomainError(
+                _("%(label)s: %(currency)s has no decimals; give a whole amount.")
+                % {"label": label, "currency": currency},
+                field=field,
+            )
+        lines[name] = amount
     if sum(lines.values()) <= 0:
         raise DomainError(
             _("%(serial)s: a D2 charge of zero is not a charge; waive it with a reason instead.")
@@ -161,6 +192,7 @@ def set_charge(
             {"verification": verification, "transport": transport, "shipment": shipment},
             "charge",
             locked.serial_number,
+            charge.currency,
         )
         before = lines_data({name: getattr(charge, name) for name in CHARGE_LINES}, charge.currency)
         for name, value in lines.items():

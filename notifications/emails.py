@@ -38,6 +38,7 @@ from django.utils import translation
 from accounts.models import Language, User
 from claims.models import Claim, ClaimEvent, ClaimItem, ClaimStatus, Message, SupportContact
 from rma_portal.cleaning import single_line
+from rma_portal.money import money
 from warranty.rules import seoul_date
 
 from .models import Reminder, ReminderKind, SentEmail
@@ -334,7 +335,11 @@ def _item_context(item: ClaimItem, lang: str) -> dict[str, Any]:
         "outcome_reason": item.outcome_reason,
         "charge": None
         if charge is None
-        else {"total": charge.total, "currency": charge.currency, "waived": charge.waived},
+        else {
+            "total": money(charge.total, charge.currency, lang),
+            "currency": charge.currency,
+            "waived": charge.waived,
+        },
     }
 
 

@@ -153,6 +153,7 @@ def issue_credit_note(*, actor: Actor, item: ClaimItem | int) -> CreditNote:
             currency=note.currency,
         )
         request_document(claim=step.claim, kind=DocumentKind.CREDIT_NOTE, credit_note=note)  # D1
+        step.tell_buyer("credit_note_issued")  # D1: number, amount, PDF link
     refresh_item(item)
     return note
 
@@ -218,6 +219,7 @@ def waive_charge(*, actor: Actor, item: ClaimItem | int, reason: str) -> Charge:
             total=str(charge.total),
             currency=charge.currency,
         )
+        step.tell_buyer("charge_waived")  # D2
     return charge
 
 
@@ -257,6 +259,7 @@ def issue_debit_note(*, actor: Actor, claim: Claim) -> DebitNote:
             serials=[c.item.serial_number for c in charges],
         )
         request_document(claim=step.claim, kind=DocumentKind.DEBIT_NOTE, debit_note=note)  # D2
+        step.tell_buyer("debit_note_issued")  # D2: number, lines, total, PDF link
     return note
 
 
@@ -366,6 +369,7 @@ def ship_outbound(
         )
         if locked.outcome == Outcome.REPLACE:
             step.data["replacement_serial"] = new_serial
+        step.tell_buyer("outbound_shipped")  # D1: carrier, tracking, which unit
     refresh_item(item)
     return locked
 

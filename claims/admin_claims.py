@@ -410,9 +410,11 @@ class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
                 "fields": [
                     "decision_reason",
                     "decided_at",
+                    "decided_by",
                     "notes_issued",
                     "settlement",
                     "closed_at",
+                    "closed_by",
                 ]
             },
         ),

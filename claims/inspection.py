@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from rma_portal.exceptions import (
@@ -187,6 +188,17 @@ def _decide(
     return _Decision(item, findings, outcome, reason, notes, verdict, charge)
 
 
+def decision_summary(claim: Claim, decisions: list[_Decision]) -> str:
+    """Why, in the buyer's language (the portal shows it): each decided item's outcome and the
+    reason given, e.g. "SN1: Repair; SN2: Not covered (W5: seal broken.)"."""
+    parts = []
+    with translation.override(claim.organisation.language or "en"):
+        for d in decisions:
+            text = f"{d.item.serial_number}: {Outcome(d.outcome).label}"
+            parts.append(f"{text} ({d.reason})" if d.reason else text)
+    return "; ".join(parts)
+
+
 def inspect(
     *, actor: Actor, claim: Claim, results: Mapping[Any, Mapping[str, Any]], on_site: bool = False
 ) -> Claim:
@@ -299,5 +311,9 @@ def inspect(
                 entry["charge"] = lines_data(d.charge, currency)
             summary.append(entry)
         step.data["items"] = summary
+        locked.decision_reason = decision_summary(locked, decisions)
+        locked.decided_at = timezone.now()
+        locked.decided_by = actor.user
+        locked.save(update_fields=["decision_reason", "decided_at", "decided_by", "updated_at"])
         step.tell_buyer("inspected")  # D1, D2, W2, W5: the final verdicts (N5)
     return claim

@@ -138,9 +138,26 @@ class Claim(models.Model):
     bills_of_purchase = models.BooleanField(_("bills of purchase"), null=True)
     rma_on_documents = models.BooleanField(_("RMA on documents"), null=True)
     refusal_reason = models.TextField(_("refusal reason"), blank=True)
-    decision_reason = models.TextField(_("decision reason"), blank=True)  # rejection, cancellation
+    # Who decided, when and why: inspection (each item's outcome), rejection, withdrawal.
+    decision_reason = models.TextField(_("decision reason"), blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
     # The clerk working the claim (claims/assignment.py; every change is in the event log).
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -410,7 +410,8 @@ def close(*, actor: Actor, claim: Claim) -> Claim:
                 % {"problems": "; ".join(problems)}
             )
         step.claim.closed_at = timezone.now()
-        step.claim.save(update_fields=["closed_at", "updated_at"])
+        step.claim.closed_by = actor.user
+        step.claim.save(update_fields=["closed_at", "closed_by", "updated_at"])
         step.data["items"] = [
             {"serial": item.serial_number, "outcome": item.outcome}
             for item in step.claim.items.order_by("position", "pk")

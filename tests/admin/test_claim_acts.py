@@ -233,13 +233,16 @@ def test_sales_staff_walk_one_claim_through_every_act(clerk_client, clerk):
     assert not any(act_url(claim, key) in page.text for key in ["close", "inspect", "reject"])
 
 
-def test_reject_decides_without_a_return(clerk_client):
+def test_reject_decides_without_a_return_and_records_who_decided(clerk_client, clerk):
     claim = submitted_claim(items=2)
 
     do(clerk_client, claim, "reject", {"text": "W1: the records show the period ended."})
 
     assert claim.status == ClaimStatus.REJECTED
     assert claim.decision_reason == "W1: the records show the period ended."
+    assert claim.decided_by == clerk and claim.decided_at is not None
+    page = clerk_client.get(change_url(claim)).text
+    assert "Decided by" in page and ">clerk<" in page.replace("\n", "").replace(" ", "")
 
 
 def test_goods_arriving_without_authorization_are_refused(clerk_client):

@@ -396,3 +396,29 @@ def test_a_voided_document_and_its_replacement_are_e_mailed(staff, settings):
     assert f"verification code {old.display_code}) is no longer valid" in voided.body
     assert f"replaced by RMA-2025-000079 (verification code {new.display_code})" in voided.body
     assert f"/documents/{new.pk}/download/" in voided.body
+
+
+def test_who_decided_when_and_why_is_recorded_at_inspection_and_close(claim, staff):
+    repair, credit, rejected = inspected(claim, staff)
+
+    claim.refresh_from_db()
+    assert claim.decided_by == staff.user and claim.decided_at is not None
+    assert claim.decision_reason == (
+        f"{repair.serial_number}: Repair (D1); {credit.serial_number}: Credit note (D1); "
+        f"{rejected.serial_number}: Not covered (W5: housing opened, seal broken.)"
+    )
+    services.ship_outbound(actor=staff, item=repair, carrier="UPS", tracking_number="1")
+    services.issue_credit_note(actor=staff, item=credit)
+    services.waive_charge(actor=staff, item=rejected, reason="Goodwill.")
+    services.close(actor=staff, claim=claim)
+
+    claim.refresh_from_db()
+    assert claim.closed_by == staff.user and claim.closed_at is not None
+
+
+def test_who_rejected_when_and_why_is_recorded(claim, staff):
+    services.reject(actor=staff, claim=claim, reason="W1: the period ended.")
+
+    claim.refresh_from_db()
+    assert (claim.decided_by, claim.decision_reason) == (staff.user, "W1: the period ended.")
+    assert claim.decided_at is not None

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Attachment, Document, DocumentKind
+from warranty.rules import SEOUL
 
 from .helpers import draft_for, png_upload, submitted_for
 
@@ -203,3 +204,15 @@ def test_the_timeline_tells_each_act_once_in_the_buyers_words(
     assert page.count(f"Credit note {note.number} issued.") == 0  # not again from the PDF
     assert page.count("Return Authorization ready to download and print (R1).") == 1
     assert "Document issued" not in page and "document_issued" not in page
+
+
+def test_the_buyer_sees_when_cpro_decided_and_why(buyer_client, claim, staff):
+    services.reject(actor=Actor.staff(staff), claim=claim, reason="W1: the period ended.")
+
+    page = buyer_client.get(url(claim)).text
+
+    claim.refresh_from_db()
+    assert "Decided" in page
+    assert f"{claim.decided_at.astimezone(SEOUL):%Y-%m-%d %H:%M} KST · CPRO" in page
+    assert staff.get_username() not in page  # staff names are CPRO's business
+    assert "W1: the period ended." in page

@@ -242,7 +242,7 @@ def _return_authorization(document: Document, lang: str) -> dict:
         "items": rows,
         "item_count": len(rows),
         "barcode_uri": barcode_data_uri(rma),
-        "qr_uri": qr_data_uri(rma),
+        "qr_uri": qr_data_uri(verification_url(document)),  # scanning it reaches the check
     }
 
 
@@ -307,7 +307,8 @@ def barcode_data_uri(value: str) -> str:
 
 
 def qr_data_uri(value: str) -> str:
-    """A (full-size, not micro) QR code of the RMA number as an SVG data URI (segno)."""
+    """A (full-size, not micro) QR code of ``value`` (the document's verification URL) as an SVG
+    data URI (segno)."""
     import segno
 
     return segno.make_qr(value).svg_data_uri(scale=4, border=4)

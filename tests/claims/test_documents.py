@@ -9,6 +9,7 @@ import pypdf
 import pypdfium2
 import pytest
 import zxingcpp
+from django.conf import settings
 from django.urls import reverse
 
 from claims import document_service, services
@@ -164,14 +165,17 @@ def test_the_last_page_is_the_box_label_with_ship_to_and_item_count(claim):
     assert "Pangyo-ro 255bion-gil" in last  # ship to CPRO (S1 address)
 
 
-def test_barcode_and_qr_code_decode_to_the_rma_number(claim):
+def test_the_barcode_keeps_the_rma_number_and_the_qr_code_reaches_the_verification(claim):
     document = issue(claim)
+    url = f"{settings.SITE_URL}/verify/{document.display_code}/"
 
     first = decoded(document, 0)
     assert (CODE128, RMA) in first
-    assert (QR, RMA) in first
+    assert (QR, url) in first
+    assert (QR, RMA) not in first
     label = decoded(document, len(pdf_of(document).pages) - 1)
     assert (CODE128, RMA) in label
+    assert (QR, url) in label
 
 
 def test_a_korean_organisation_gets_its_document_in_korean_with_an_embedded_korean_font(db):

@@ -186,7 +186,10 @@ def _reject(actor, claim, form):
 
 def _void_document(actor, claim, form):
     document = document_service.void_document(
-        actor=actor, document=form.chosen_document(), reason=form.cleaned_data["reason"]
+        actor=actor,
+        document=form.chosen_document(),
+        reason=form.cleaned_data["reason"],
+        public_reason=form.cleaned_data["public_reason"],
     )
     return _("%(document)s %(code)s is no longer valid; its verification page says why.") % {
         "document": document.get_kind_display(),

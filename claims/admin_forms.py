@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from rma_portal.money import money
 from warranty.rules import Finding
 
-from .models import Claim, ClaimItem, Outcome, ReceiptCondition
+from .models import Claim, ClaimItem, Outcome, ReceiptCondition, VoidReason
 from .settlement import CHARGE_LINES, default_charge_lines
 
 FINDING_LABELS = {
@@ -388,10 +388,17 @@ class VoidDocumentForm(ActForm):
             ],
             coerce=int,
         )
+        self.fields["public_reason"] = forms.ChoiceField(
+            label=_("Reason shown on the verification page"),
+            choices=VoidReason.choices,
+            initial=VoidReason.WITHDRAWN,
+        )
         self.fields["reason"] = forms.CharField(
-            label=_("Reason"),
+            label=_("Reason (staff)"),
             widget=self.textarea,
-            help_text=_("Shown on the document's verification page and in the claim's log."),
+            help_text=_(
+                "Kept in the claim's log; the verification page shows only the reason above."
+            ),
         )
 
     def is_empty(self) -> bool:

@@ -696,6 +696,15 @@ class DocumentKind(models.TextChoices):
     DEBIT_NOTE = "debit_note", _("Debit note")  # D2
 
 
+class VoidReason(models.TextChoices):
+    """Why a document is no longer valid, as anyone holding it may read (the verification page);
+    staff's own explanation stays in the claim's log."""
+
+    SUPERSEDED = "superseded", _("Replaced by a newer issue")
+    ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
+    WITHDRAWN = "withdrawn", _("Withdrawn by CPRO")
+
+
 class DocumentStatus(models.TextChoices):
     PENDING = "pending", _("Being rendered")
     READY = "ready", _("Ready")
@@ -757,6 +766,9 @@ class Document(models.Model):
     )
     valid = models.BooleanField(_("valid"), default=True)
     void_reason = models.TextField(_("void reason"), blank=True)
+    void_public_reason = models.CharField(
+        _("public reason"), max_length=20, choices=VoidReason.choices, blank=True
+    )
     voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Language, User
+from claims.document_selectors import replacement_of
 from claims.models import (
     Claim,
     ClaimEvent,
@@ -415,18 +416,7 @@ def _settlement_context(claim: Claim, kind: str, data: dict, lang: str) -> dict[
     document = Document.objects.filter(pk=data.get("document_id"), claim=claim).first()
     if document is None:
         return {}
-    replacement = (
-        Document.objects.filter(
-            claim=claim,
-            kind=document.kind,
-            credit_note=document.credit_note_id,
-            debit_note=document.debit_note_id,
-            valid=True,
-            pk__gt=document.pk,
-        )
-        .order_by("pk")
-        .first()
-    )
+    replacement = replacement_of(document)
     return {
         "document_kind": document.kind,
         "number": document.number or claim.rma_number,  # a Return Authorization: the RMA's

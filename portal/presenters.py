@@ -12,7 +12,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from claims.models import Claim, ClaimEvent, ClaimStatus, DocumentKind
+from claims.models import Claim, ClaimEvent, ClaimStatus, DocumentKind, VoidReason
 from notifications.deadlines import NoticeState, notice_deadline_of
 from warranty.selectors import PolicyTable
 
@@ -172,10 +172,11 @@ def event_text(event: ClaimEvent) -> str:
         return _("Return Authorization ready to download and print (R1).")
     if kind == "void_document":
         label = dict(DocumentKind.choices).get(data.get("document_kind"), "")
+        public = data.get("public_reason")  # staff's own reason stays in the admin
         return _("%(document)s %(number)s is no longer valid: %(reason)s") % {
             "document": label,
             "number": data.get("number") or "",
-            "reason": data.get("reason", ""),
+            "reason": VoidReason(public).label if public in VoidReason.values else _("withdrawn"),
         }
     if kind == "record_shipment":
         return _("Shipped with %(carrier)s, tracking number %(tracking)s.") % {

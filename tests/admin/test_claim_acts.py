@@ -385,11 +385,18 @@ def test_staff_void_a_document_with_a_reason_and_the_paper_then_says_so(clerk_cl
     assert act_url(claim, "void-document") in clerk_client.get(change_url(claim)).text
     assert act_url(bare, "void-document") not in clerk_client.get(change_url(bare)).text
 
-    do(clerk_client, claim, "void-document", {"document": document.pk, "reason": "Wrong items."})
+    do(
+        clerk_client,
+        claim,
+        "void-document",
+        {"document": document.pk, "public_reason": "issued_in_error", "reason": "Wrong items."},
+    )
 
     document.refresh_from_db()
     assert (document.valid, document.void_reason) == (False, "Wrong items.")
+    assert document.void_public_reason == "issued_in_error"
     event = claim.events.get(kind="void_document")
     assert (event.actor, event.channel, event.data["reason"]) == (clerk, "admin", "Wrong items.")
     verify_page = clerk_client.get(reverse("documents:verify", args=[document.display_code]))
-    assert "No longer valid" in verify_page.text and "Wrong items." in verify_page.text
+    assert "Genuine, but no longer valid" in verify_page.text
+    assert "Issued in error" in verify_page.text and "Wrong items." not in verify_page.text

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import admin_documents  # noqa: F401
 from .admin_claims import ClaimAdmin
-from .models import Charge, Claim, CreditNote, DebitNote, DefectReason
+from .models import Charge, Claim, CreditNote, DebitNote, DefectReason, FeeSchedule
 
 admin.site.register(Claim, ClaimAdmin)
 
@@ -77,3 +77,15 @@ class ChargeAdmin(IssuedAdmin):
         if charge.waived:
             return _("waived")
         return _("billed") if charge.debit_note_id else _("open")
+
+
+@admin.register(FeeSchedule)
+class FeeScheduleAdmin(admin.ModelAdmin):
+    """D2 fees per currency, effective-dated; Sales staff add a new row to change them."""
+
+    list_display = ["currency", "effective_from", "policy", "verification", "transport", "shipment"]
+    list_filter = ["currency"]
+    ordering = ["currency", "-effective_from"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # supersede with a later row: what was in force stays on record

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from rma_portal.money import money
+
 from . import admin_forms as f
 from . import document_service, services, workflow
 from .actors import STAFF, Actor
@@ -123,10 +125,9 @@ def _inspect(actor, claim, form):
 
 def _credit_note(actor, claim, form):
     note = services.issue_credit_note(actor=actor, item=_item(claim, form))
-    return _("Credit note %(number)s issued: %(amount)s %(currency)s (D1).") % {
+    return _("Credit note %(number)s issued: %(amount)s (D1).") % {
         "number": note.number,
-        "amount": note.amount,
-        "currency": note.currency,
+        "amount": money(note.amount, note.currency),
     }
 
 
@@ -139,28 +140,21 @@ def _set_charge(actor, claim, form):
         transport=data["transport"],
         shipment=data["shipment"],
     )
-    return _("D2 charge set to %(total)s %(currency)s.") % {
-        "total": charge.total,
-        "currency": charge.currency,
-    }
+    return _("D2 charge set to %(total)s.") % {"total": money(charge.total, charge.currency)}
 
 
 def _waive(actor, claim, form):
     charge = services.waive_charge(
         actor=actor, item=_item(claim, form), reason=form.cleaned_data["reason"]
     )
-    return _("D2 charge of %(total)s %(currency)s waived.") % {
-        "total": charge.total,
-        "currency": charge.currency,
-    }
+    return _("D2 charge of %(total)s waived.") % {"total": money(charge.total, charge.currency)}
 
 
 def _debit_note(actor, claim, form):
     note = services.issue_debit_note(actor=actor, claim=claim)
-    return _("Debit note %(number)s issued: %(total)s %(currency)s (D2).") % {
+    return _("Debit note %(number)s issued: %(total)s (D2).") % {
         "number": note.number,
-        "total": note.total,
-        "currency": note.currency,
+        "total": money(note.total, note.currency),
     }
 
 
@@ -192,7 +186,10 @@ def _reject(actor, claim, form):
 
 def _void_document(actor, claim, form):
     document = document_service.void_document(
-        actor=actor, document=form.chosen_document(), reason=form.cleaned_data["reason"]
+        actor=actor,
+        document=form.chosen_document(),
+        reason=form.cleaned_data["reason"],
+        public_reason=form.cleaned_data["public_reason"],
     )
     return _("%(document)s %(code)s is no longer valid; its verification page says why.") % {
         "document": document.get_kind_display(),

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from rma_portal.exceptions import DomainError, ValidationFailed
+from rma_portal.money import money
 from warranty.selectors import seoul_today
 
 from . import dashboard, selectors, services, settlement
@@ -229,7 +230,7 @@ class ClaimItemInline(ReadOnlyInline):
             parts.append(item.outcome_reason)
         credit_note = getattr(item, "credit_note", None)
         if credit_note is not None:
-            parts.append(f"{credit_note.number}: {credit_note.amount} {credit_note.currency}")
+            parts.append(f"{credit_note.number}: {money(credit_note.amount, credit_note.currency)}")
         if item.outbound_shipped_at:
             parts.append(
                 _("shipped %(carrier)s %(tracking)s")
@@ -245,9 +246,9 @@ class ClaimItemInline(ReadOnlyInline):
         if charge is None:
             return "—"
         lines = _("verification %(v)s, transport %(t)s, shipment %(s)s") % {
-            "v": charge.verification,
-            "t": charge.transport,
-            "s": charge.shipment,
+            "v": money(charge.verification, charge.currency),
+            "t": money(charge.transport, charge.currency),
+            "s": money(charge.shipment, charge.currency),
         }
         if charge.waived:
             state = _("waived: %(reason)s") % {"reason": charge.waive_reason}
@@ -256,7 +257,7 @@ class ClaimItemInline(ReadOnlyInline):
         else:
             state = _("open")
         return format_html(
-            "<strong>{} {}</strong><br>{}<br>{}", charge.total, charge.currency, lines, state
+            "<strong>{}</strong><br>{}<br>{}", money(charge.total, charge.currency), lines, state
         )
 
 
@@ -409,9 +410,11 @@ class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
                 "fields": [
                     "decision_reason",
                     "decided_at",
+                    "decided_by",
                     "notes_issued",
                     "settlement",
                     "closed_at",
+                    "closed_by",
                 ]
             },
         ),
@@ -516,9 +519,9 @@ class ClaimAdmin(QueueAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("credit and debit notes"))
     def notes_issued(self, claim):
         notes = [
-            f"{n.number}: {n.amount} {n.currency} ({n.item.serial_number})"
+            f"{n.number}: {money(n.amount, n.currency)} ({n.item.serial_number})"
             for n in claim.credit_notes.select_related("item").order_by("pk")
-        ] + [f"{n.number}: {n.total} {n.currency}" for n in claim.debit_notes.order_by("pk")]
+        ] + [f"{n.number}: {money(n.total, n.currency)}" for n in claim.debit_notes.order_by("pk")]
         return format_html_join("", "<div>{}</div>", ((n,) for n in notes)) if notes else "—"
 
     @admin.display(description=_("still to settle"))

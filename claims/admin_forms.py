@@ -13,9 +13,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rma_portal.money import money
 from warranty.rules import Finding
 
-from .models import Claim, ClaimItem, Outcome, ReceiptCondition
+from .models import Claim, ClaimItem, Outcome, ReceiptCondition, VoidReason
 from .settlement import CHARGE_LINES, default_charge_lines
 
 FINDING_LABELS = {
@@ -214,9 +215,10 @@ class InspectForm(ActForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        defaults = default_charge_lines()
         for item in self.items:
             pk = item.pk
+            currency = item.unit.currency
+            defaults = default_charge_lines(currency)
             self.fields[f"findings_{pk}"] = forms.MultipleChoiceField(
                 label=_("Findings"),
                 choices=[(f.value, FINDING_LABELS[f]) for f in Finding],
@@ -245,7 +247,14 @@ class InspectForm(ActForm):
                     min_value=Decimal("0"),
                     decimal_places=2,
                     max_digits=10,
-                    help_text=_("Default %(amount)s") % {"amount": defaults[line]},
+                    help_text=(
+                        _("Default %(amount)s") % {"amount": money(defaults[line], currency)}
+                        if defaults is not None
+                        else _(
+                            "No D2 fee schedule for %(currency)s: enter the amount in %(currency)s."
+                        )
+                        % {"currency": currency}
+                    ),
                 )
 
     def item_rows(self):
@@ -379,10 +388,17 @@ class VoidDocumentForm(ActForm):
             ],
             coerce=int,
         )
+        self.fields["public_reason"] = forms.ChoiceField(
+            label=_("Reason shown on the verification page"),
+            choices=VoidReason.choices,
+            initial=VoidReason.WITHDRAWN,
+        )
         self.fields["reason"] = forms.CharField(
-            label=_("Reason"),
+            label=_("Reason (staff)"),
             widget=self.textarea,
-            help_text=_("Shown on the document's verification page and in the claim's log."),
+            help_text=_(
+                "Kept in the claim's log; the verification page shows only the reason above."
+            ),
         )
 
     def is_empty(self) -> bool:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 import io
-from decimal import Decimal
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+
+from rma_portal.money import money
 
 from .models import CreditNote, DebitNote, Document, DocumentKind, SupportContact
 
@@ -150,9 +151,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Currencies without minor units are printed without decimals.
-ZERO_DECIMAL_CURRENCIES = {"KRW", "JPY"}
-
 
 def render_pdf(document: Document) -> bytes:
     """The PDF bytes of a document, in its language (en/ko), through WeasyPrint."""
@@ -239,7 +237,7 @@ def _return_authorization(document: Document, lang: str) -> dict:
         "items": rows,
         "item_count": len(rows),
         "barcode_uri": barcode_data_uri(rma),
-        "qr_uri": qr_data_uri(rma),
+        "qr_uri": qr_data_uri(verification_url(document)),  # scanning it reaches the check
     }
 
 
@@ -285,11 +283,6 @@ def _debit_note(note: DebitNote) -> dict:
     }
 
 
-def money(amount: Decimal, currency: str) -> str:
-    places = 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
-    return f"{amount:,.{places}f} {currency.upper()}"
-
-
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -309,7 +302,8 @@ def barcode_data_uri(value: str) -> str:
 
 
 def qr_data_uri(value: str) -> str:
-    """A (full-size, not micro) QR code of the RMA number as an SVG data URI (segno)."""
+    """A (full-size, not micro) QR code of ``value`` (the document's verification URL) as an SVG
+    data URI (segno)."""
     import segno
 
     return segno.make_qr(value).svg_data_uri(scale=4, border=4)

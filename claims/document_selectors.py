@@ -48,3 +48,20 @@ def find_by_code(raw: str) -> Document | None:
         .select_related("claim__organisation", "credit_note", "debit_note")
         .first()
     )
+
+
+def replacement_of(document: Document) -> Document | None:
+    """The valid document issued after ``document`` for the same claim, kind and note (its
+    reissue), or None."""
+    return (
+        Document.objects.filter(
+            claim=document.claim_id,
+            kind=document.kind,
+            credit_note=document.credit_note_id,
+            debit_note=document.debit_note_id,
+            valid=True,
+            pk__gt=document.pk,
+        )
+        .order_by("pk")
+        .first()
+    )

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 
 from notifications import outbox
 from partner_api.models import WebhookEvent
-from rma_portal.exceptions import DomainError, InvalidState
+from rma_portal.exceptions import InvalidState
 
 from . import workflow
 from .actors import Actor
+from .cleaning import FieldErrors
 from .document_rendering import render_pdf
 from .models import (
     Claim,
@@ -33,6 +34,7 @@ from .models import (
     Document,
     DocumentKind,
     DocumentStatus,
+    VoidReason,
 )
 
 K = DocumentKind
@@ -141,23 +143,40 @@ def render(document: Document) -> Document:
     return doc
 
 
-def void_document(*, actor: Actor, document: Document, reason: str) -> Document:
-    """Void a document: its verification page says "no longer valid" with the reason, and the
-    claim's event log records who voided it and why."""
+def void_document(
+    *,
+    actor: Actor,
+    document: Document,
+    reason: str,
+    public_reason: str = VoidReason.WITHDRAWN,
+) -> Document:
+    """Void a document: its verification page says "no longer valid" with the public reason
+    (one of ``VoidReason``) and its replacement, if any; the claim's event log records who
+    voided it and staff's own reason. The buyer is e-mailed."""
     reason = (reason or "").strip()
+    errors = FieldErrors()
     if not reason:
-        raise DomainError(_("Give the reason for voiding the document."), field="reason")
+        errors.add("reason", _("Give the reason for voiding the document."))
+    if public_reason not in VoidReason.values:
+        errors.add("public_reason", _("Choose the reason shown on the verification page."))
+    errors.raise_if_any()
     with workflow.act(document.claim_id, "void_document", actor) as step:
         doc = Document.objects.select_for_update().get(pk=document.pk)
         if not doc.valid:
             raise InvalidState(_("This document is already no longer valid."))
         doc.valid = False
         doc.void_reason = reason
+        doc.void_public_reason = public_reason
         doc.voided_at = timezone.now()
-        doc.save(update_fields=["valid", "void_reason", "voided_at"])
+        doc.save(update_fields=["valid", "void_reason", "void_public_reason", "voided_at"])
         step.data.update(
-            document_id=doc.pk, document_kind=doc.kind, number=doc.number, reason=reason
+            document_id=doc.pk,
+            document_kind=doc.kind,
+            number=doc.number,
+            reason=reason,
+            public_reason=public_reason,
         )
+        step.tell_buyer("document_voided")  # with its replacement, when one is issued
     return doc
 
 
@@ -168,7 +187,12 @@ def reissue_document(*, actor: Actor, document: Document, reason: str) -> Docume
     if reason.strip():
         superseded = f"{superseded}: {reason.strip()}"
     with transaction.atomic():
-        old = void_document(actor=actor, document=document, reason=superseded)
+        old = void_document(
+            actor=actor,
+            document=document,
+            reason=superseded,
+            public_reason=VoidReason.SUPERSEDED,
+        )
         return request_document(
             claim=Claim.objects.select_related("organisation").get(pk=old.claim_id),
             kind=old.kind,

@@ -65,6 +65,11 @@ def _verification_page(request, raw: str, document):
             "code": raw,
             "document": document,
             "issue_date": document_rendering.issued_on(document) if document is not None else None,
+            "replacement": (
+                document_selectors.replacement_of(document)
+                if document is not None and not document.valid
+                else None
+            ),
         },
         status=200 if document is not None else 404,
     )

@@ -75,6 +75,22 @@ class _CleanItem:
         }
 
 
+def shipment_date_error(shipment_date: date, unit: Unit | None, *, today: date) -> str:
+    """N3: a shipment date that cannot be true is an input error (in the future, or after the
+    delivery CPRO recorded); one that merely differs from the records is a flagged mismatch."""
+    if shipment_date > today:
+        return _("The date of shipment %(date)s is in the future.") % {
+            "date": shipment_date.isoformat()
+        }
+    delivery = unit.shipment.delivery_date if unit is not None else None
+    if delivery is not None and shipment_date > delivery:
+        return _(
+            "The date of shipment %(date)s is after the unit's recorded delivery date "
+            "%(delivery)s; give the date CPRO shipped it (N3)."
+        ) % {"date": shipment_date.isoformat(), "delivery": delivery.isoformat()}
+    return ""
+
+
 def _clean_item(
     raw: Any, index: int, *, actor: Actor, today: date, errors: FieldErrors
 ) -> _CleanItem | None:
@@ -104,6 +120,11 @@ def _clean_item(
             unit = unit_of(actor.organisation, text["serial_number"])
         except NotFound as exc:
             errors.add(p + "serial_number", exc.message)
+
+    if shipment_date is not None and p + "shipment_date" not in errors.errors:
+        error = shipment_date_error(shipment_date, unit, today=today)
+        if error:
+            errors.add(p + "shipment_date", error)
 
     kind = raw.get("defect_kind")
     if kind not in DefectKind.values:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from rma_portal.exceptions import (
@@ -177,7 +178,7 @@ def _decide(
     charge = None
     raw_charge = result.get("charge")
     if outcome == Outcome.NOT_COVERED and returned:
-        charge = charge_lines(raw_charge, f"{prefix}.charge", serial)  # D2
+        charge = charge_lines(raw_charge, f"{prefix}.charge", serial, item.unit.currency)  # D2
     elif raw_charge:
         raise DomainError(
             _("%(serial)s: a D2 charge applies only to returned items found not covered.")
@@ -185,6 +186,17 @@ def _decide(
             field=f"{prefix}.charge",
         )
     return _Decision(item, findings, outcome, reason, notes, verdict, charge)
+
+
+def decision_summary(claim: Claim, decisions: list[_Decision]) -> str:
+    """Why, in the buyer's language (the portal shows it): each decided item's outcome and the
+    reason given, e.g. "SN1: Repair; SN2: Not covered (W5: seal broken.)"."""
+    parts = []
+    with translation.override(claim.organisation.language or "en"):
+        for d in decisions:
+            text = f"{d.item.serial_number}: {Outcome(d.outcome).label}"
+            parts.append(f"{text} ({d.reason})" if d.reason else text)
+    return "; ".join(parts)
 
 
 def inspect(
@@ -206,8 +218,8 @@ def inspect(
       verdict; otherwise the error names the clause (e.g. W5 tampered).
     - ``not_covered`` needs a reason. A not-covered item that was returned (arrived, even as the
       wrong item; not on site; not missing) gets a D2 charge: the given lines, or the defaults
-      (settings ``RMA_D2_DEFAULT_VERIFICATION``/``_TRANSPORT``/``_SHIPMENT``), in the unit's
-      currency.
+      the ``FeeSchedule`` of the unit's currency in force today), in the unit's currency; a
+      currency without a schedule needs every line given.
 
     Every problem is reported at once (ValidationFailed) and nothing changes.
     """
@@ -299,5 +311,9 @@ def inspect(
                 entry["charge"] = lines_data(d.charge, currency)
             summary.append(entry)
         step.data["items"] = summary
+        locked.decision_reason = decision_summary(locked, decisions)
+        locked.decided_at = timezone.now()
+        locked.decided_by = actor.user
+        locked.save(update_fields=["decision_reason", "decided_at", "decided_by", "updated_at"])
         step.tell_buyer("inspected")  # D1, D2, W2, W5: the final verdicts (N5)
     return claim

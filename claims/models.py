@@ -9,14 +9,16 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Language, Organisation
 from rma_portal.cleaning import SingleLineCharField
+from rma_portal.money import minor_places, money
 from warranty import rules
-from warranty.models import Component, Unit
+from warranty.models import Component, Unit, WarrantyPolicy
 
 
 class ClaimStatus(models.TextChoices):
@@ -136,9 +138,26 @@ class Claim(models.Model):
     bills_of_purchase = models.BooleanField(_("bills of purchase"), null=True)
     rma_on_documents = models.BooleanField(_("RMA on documents"), null=True)
     refusal_reason = models.TextField(_("refusal reason"), blank=True)
-    decision_reason = models.TextField(_("decision reason"), blank=True)  # rejection, cancellation
+    # Who decided, when and why: inspection (each item's outcome), rejection, withdrawal.
+    decision_reason = models.TextField(_("decision reason"), blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
     # The clerk working the claim (claims/assignment.py; every change is in the event log).
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -377,6 +396,75 @@ class DebitNote(models.Model):
         return self.number
 
 
+class FeeSchedule(models.Model):
+    """D2: the verification, transport and shipment fees charged for a returned item found not
+    covered, per currency, effective from a date (a new row supersedes an older one from its
+    date; issued charges keep their amounts). Staff edit them in the admin."""
+
+    currency = models.CharField(
+        _("currency"), max_length=3, help_text=_("ISO 4217 code, e.g. USD, EUR, KRW.")
+    )
+    effective_from = models.DateField(_("effective from"))
+    policy = models.ForeignKey(
+        WarrantyPolicy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fee_schedules",
+        verbose_name=_("policy version"),
+    )
+    verification = models.DecimalField(_("verification"), max_digits=10, decimal_places=2)
+    transport = models.DecimalField(_("transport"), max_digits=10, decimal_places=2)
+    shipment = models.DecimalField(_("shipment"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("D2 fee schedule")
+        verbose_name_plural = _("D2 fee schedules")
+        ordering = ["currency", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "effective_from"], name="fee_schedule_one_per_currency_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(verification__gte=0) & Q(transport__gte=0) & Q(shipment__gte=0),
+                name="fee_schedule_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"D2 {self.currency} {self.effective_from}"
+
+    def clean(self) -> None:
+        self.currency = (self.currency or "").strip().upper()
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValidationError({"currency": _("Give a three-letter currency code.")})
+        if minor_places(self.currency) == 0:
+            errors = {
+                name: _("%(currency)s has no decimals: give a whole amount.")
+                % {"currency": self.currency}
+                for name in ("verification", "transport", "shipment")
+                if getattr(self, name) is not None and getattr(self, name) % 1
+            }
+            if errors:
+                raise ValidationError(errors)
+
+    @classmethod
+    def in_force(cls, currency: str, on) -> FeeSchedule | None:
+        """The schedule of ``currency`` in force on the (Asia/Seoul) date ``on``, or None."""
+        return (
+            cls.objects.filter(currency=currency.upper(), effective_from__lte=on)
+            .order_by("-effective_from")
+            .first()
+        )
+
+    def lines(self) -> dict[str, Decimal]:
+        return {
+            "verification": self.verification,
+            "transport": self.transport,
+            "shipment": self.shipment,
+        }
+
+
 class Charge(models.Model):
     """D2: verification, transport and shipment costs of a returned item found not covered."""
 
@@ -416,7 +504,7 @@ class Charge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"D2 charge {self.total} {self.currency} ({self.item})"
+        return f"D2 charge {money(self.total, self.currency)} ({self.item})"
 
     @property
     def total(self) -> Decimal:
@@ -633,6 +721,15 @@ class DocumentKind(models.TextChoices):
     DEBIT_NOTE = "debit_note", _("Debit note")  # D2
 
 
+class VoidReason(models.TextChoices):
+    """Why a document is no longer valid, as anyone holding it may read (the verification page);
+    staff's own explanation stays in the claim's log."""
+
+    SUPERSEDED = "superseded", _("Replaced by a newer issue")
+    ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
+    WITHDRAWN = "withdrawn", _("Withdrawn by CPRO")
+
+
 class DocumentStatus(models.TextChoices):
     PENDING = "pending", _("Being rendered")
     READY = "ready", _("Ready")
@@ -694,6 +791,9 @@ class Document(models.Model):
     )
     valid = models.BooleanField(_("valid"), default=True)
     void_reason = models.TextField(_("void reason"), blank=True)
+    void_public_reason = models.CharField(
+        _("public reason"), max_length=20, choices=VoidReason.choices, blank=True
+    )
     voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

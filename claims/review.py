@@ -82,7 +82,8 @@ def cancel(*, actor: Actor, claim: Claim, reason: str = "") -> Claim:
         errors.raise_if_any()
         step.claim.decision_reason = text
         step.claim.decided_at = timezone.now()
-        step.claim.save(update_fields=["decision_reason", "decided_at", "updated_at"])
+        step.claim.decided_by = actor.user
+        step.claim.save(update_fields=["decision_reason", "decided_at", "decided_by", "updated_at"])
         step.data["reason"] = text
         if step.claim.rma_number:  # a draft gave no notice: nothing to confirm (N2)
             step.tell_buyer("cancelled")
@@ -98,7 +99,8 @@ def reject(*, actor: Actor, claim: Claim, reason: str) -> Claim:
         text = required_body(reason, "reason", "reason for the rejection")
         step.claim.decision_reason = text
         step.claim.decided_at = timezone.now()
-        step.claim.save(update_fields=["decision_reason", "decided_at", "updated_at"])
+        step.claim.decided_by = actor.user
+        step.claim.save(update_fields=["decision_reason", "decided_at", "decided_by", "updated_at"])
         step.data["reason"] = text
         step.tell_buyer("rejected")
     return claim

@@ -4,20 +4,23 @@ replacement unit shipped back, and closing. Credit- and debit-note numbers come 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from rma_portal.exceptions import (
     DomainError,
     InvalidState,
 )
+from rma_portal.money import minor_places
+from warranty import rules
 from warranty.models import Unit
 
 from .actors import Actor
@@ -32,6 +35,7 @@ from .models import (
     CreditNote,
     DebitNote,
     DocumentKind,
+    FeeSchedule,
     Outcome,
 )
 from .numbering import next_number
@@ -41,20 +45,28 @@ D1_OUTCOMES = frozenset({Outcome.REPAIR, Outcome.REPLACE, Outcome.CREDIT_NOTE})
 
 
 CHARGE_LINES = ("verification", "transport", "shipment")
+CHARGE_LABELS = {
+    "verification": _lazy("Verification"),
+    "transport": _lazy("Transport"),
+    "shipment": _lazy("Shipment"),
+}
 
 
-def default_charge_lines() -> dict[str, Decimal]:
-    """D2 defaults for a not-covered returned item, from settings (amounts in its currency)."""
-    return {
-        "verification": settings.RMA_D2_DEFAULT_VERIFICATION,
-        "transport": settings.RMA_D2_DEFAULT_TRANSPORT,
-        "shipment": settings.RMA_D2_DEFAULT_SHIPMENT,
-    }
+def default_charge_lines(
+    currency: str, on: datetime.date | None = None
+) -> dict[str, Decimal] | None:
+    """D2 defaults for a not-covered returned item in ``currency``: the fee schedule in force on
+    the (Asia/Seoul) date ``on`` (today), or None when that currency has no schedule."""
+    on = on or rules.seoul_date(timezone.now())
+    schedule = FeeSchedule.in_force(currency, on)
+    return schedule.lines() if schedule is not None else None
 
 
-def charge_lines(raw: Any, prefix: str, serial: str) -> dict[str, Decimal]:
-    """D2 lines from ``raw`` (missing lines take the defaults); the total must be above zero —
-    a charge CPRO does not want is waived with a reason instead."""
+def charge_lines(raw: Any, prefix: str, serial: str, currency: str) -> dict[str, Decimal]:
+    """D2 lines from ``raw`` in ``currency``; missing lines take the fee schedule of that
+    currency, and with no schedule every line must be given (never a silent number). KRW/JPY
+    amounts are whole. The total must be above zero — a charge CPRO does not want is waived
+    with a reason instead."""
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -70,11 +82,30 @@ def charge_lines(raw: Any, prefix: str, serial: str) -> dict[str, Decimal]:
             % {"serial": serial, "lines": ", ".join(map(str, unknown))},
             field=prefix,
         )
-    defaults = default_charge_lines()
-    lines = {
-        name: clean_amount(raw.get(name, defaults[name]), f"{prefix}.{name}", f"{serial}: {name}")
-        for name in CHARGE_LINES
-    }
+    given = {name: raw[name] for name in CHARGE_LINES if raw.get(name) not in (None, "")}
+    defaults = {}
+    if len(given) < len(CHARGE_LINES):
+        defaults = default_charge_lines(currency)
+        if defaults is None:
+            raise DomainError(
+                _(
+                    "%(serial)s: there is no D2 fee schedule for %(currency)s; enter the "
+                    "verification, transport and shipment amounts."
+                )
+                % {"serial": serial, "currency": currency},
+                field=prefix,
+            )
+    lines = {}
+    for name in CHARGE_LINES:
+        field, label = f"{prefix}.{name}", f"{serial}: {CHARGE_LABELS[name]}"
+        amount = clean_amount(given.get(name, defaults.get(name)), field, label)
+        if minor_places(currency) == 0 and amount % 1:
+            raise DomainError(
+                _("%(label)s: %(currency)s has no decimals; give a whole amount.")
+                % {"label": label, "currency": currency},
+                field=field,
+            )
+        lines[name] = amount
     if sum(lines.values()) <= 0:
         raise DomainError(
             _("%(serial)s: a D2 charge of zero is not a charge; waive it with a reason instead.")
@@ -122,6 +153,7 @@ def issue_credit_note(*, actor: Actor, item: ClaimItem | int) -> CreditNote:
             currency=note.currency,
         )
         request_document(claim=step.claim, kind=DocumentKind.CREDIT_NOTE, credit_note=note)  # D1
+        step.tell_buyer("credit_note_issued")  # D1: number, amount, PDF link
     refresh_item(item)
     return note
 
@@ -161,6 +193,7 @@ def set_charge(
             {"verification": verification, "transport": transport, "shipment": shipment},
             "charge",
             locked.serial_number,
+            charge.currency,
         )
         before = lines_data({name: getattr(charge, name) for name in CHARGE_LINES}, charge.currency)
         for name, value in lines.items():
@@ -186,6 +219,7 @@ def waive_charge(*, actor: Actor, item: ClaimItem | int, reason: str) -> Charge:
             total=str(charge.total),
             currency=charge.currency,
         )
+        step.tell_buyer("charge_waived")  # D2
     return charge
 
 
@@ -225,6 +259,7 @@ def issue_debit_note(*, actor: Actor, claim: Claim) -> DebitNote:
             serials=[c.item.serial_number for c in charges],
         )
         request_document(claim=step.claim, kind=DocumentKind.DEBIT_NOTE, debit_note=note)  # D2
+        step.tell_buyer("debit_note_issued")  # D2: number, lines, total, PDF link
     return note
 
 
@@ -334,6 +369,7 @@ def ship_outbound(
         )
         if locked.outcome == Outcome.REPLACE:
             step.data["replacement_serial"] = new_serial
+        step.tell_buyer("outbound_shipped")  # D1: carrier, tracking, which unit
     refresh_item(item)
     return locked
 
@@ -374,7 +410,8 @@ def close(*, actor: Actor, claim: Claim) -> Claim:
                 % {"problems": "; ".join(problems)}
             )
         step.claim.closed_at = timezone.now()
-        step.claim.save(update_fields=["closed_at", "updated_at"])
+        step.claim.closed_by = actor.user
+        step.claim.save(update_fields=["closed_at", "closed_by", "updated_at"])
         step.data["items"] = [
             {"serial": item.serial_number, "outcome": item.outcome}
             for item in step.claim.items.order_by("position", "pk")

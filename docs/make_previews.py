@@ -3,12 +3,12 @@
     DJANGO_DEBUG=1 .venv/bin/python docs/make_previews.py
 
 Uses a throwaway SQLite database in a temporary directory (whatever DATABASE_URL says), so it
-never touches real data. Needs poppler's ``pdftoppm``. Writes docs/previews/*.png.
+never touches real data. Rasterises with pypdfium2 (a test dependency) at 60 dpi. Writes
+docs/previews/*.png.
 """
 
 import datetime
 import os
-import subprocess
 import sys
 import tempfile
 from decimal import Decimal
@@ -40,15 +40,14 @@ def main() -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         for old in OUT.glob("*.png"):
             old.unlink()
+        import pypdfium2  # the test tools' PDF rasteriser; no system package needed
+
         for name, document in build_documents():
-            pdf = Path(tmp) / f"{name}.pdf"
-            pdf.write_bytes(document.file.read())
+            pdf = pypdfium2.PdfDocument(document.file.read())
             document.file.close()
-            subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(OUT / name)], check=True)
-        for png in sorted(OUT.glob("*.png")):
-            # pdftoppm pads page numbers for long documents (-01); keep the plain -1 form.
-            stem, _, page = png.stem.rpartition("-")
-            png.rename(png.with_name(f"{stem}-{int(page)}.png"))
+            for index in range(len(pdf)):
+                image = pdf[index].render(scale=60 / 72).to_pil()
+                image.save(OUT / f"{name}-{index + 1}.png")
         for png in sorted(OUT.glob("*.png")):
             print(f"{png.relative_to(ROOT)}  {png.stat().st_size // 1024} KB")
 
@@ -66,7 +65,7 @@ def build_documents():
         code="PTZ-D30", name="PTZ dome camera 30×", mechanical_wear=True
     )
 
-    def claim_for(org, rma, defects):
+    def claim_for(org, rma, defects, currency="USD", price=Decimal("1240.00")):
         shipment = Shipment.objects.create(
             pi_number=f"PI-2025-{org.code.upper()}",
             po_number=f"PO-{org.code.upper()}-0815",
@@ -81,8 +80,8 @@ def build_documents():
                 serial_number=serial,
                 shipment=shipment,
                 product_model=model,
-                unit_price=Decimal("1240.00"),
-                currency="USD",
+                unit_price=price,
+                currency=currency,
             )
             items.append(
                 ClaimItem.objects.create(
@@ -123,13 +122,15 @@ def build_documents():
         language="ko",
         address="서울특별시 강남구 테헤란로 152\n06236 대한민국",
     )
-    claim_ko, _ = claim_for(
+    claim_ko, items_ko = claim_for(
         hanbit,
         "RMA-2026-000124",
         [
             ("CM4K-2025-001201", camera, "전원을 켠 후 영상이 나오지 않습니다."),
             ("PTZD-2025-004522", dome, "틸트 동작 시 소음이 나고 모터가 멈춥니다."),
         ],
+        currency="KRW",
+        price=Decimal("1650000"),
     )
 
     # The credit note (D1) for the first unit, the debit note (D2) for the dome.
@@ -154,11 +155,33 @@ def build_documents():
         debit_note=debit,
     )
 
+    # The same in Korean won (no decimals; D2 fees of the KRW schedule).
+    credit_ko = CreditNote.objects.create(
+        number="CN-2026-00008",
+        claim=claim_ko,
+        item=items_ko[0],
+        amount=Decimal("1650000"),
+        currency="KRW",
+    )
+    debit_ko = DebitNote.objects.create(
+        number="DN-2026-00004", claim=claim_ko, total=Decimal("145000"), currency="KRW"
+    )
+    Charge.objects.create(
+        item=items_ko[1],
+        verification=Decimal("65000"),
+        transport=Decimal("40000"),
+        shipment=Decimal("40000"),
+        currency="KRW",
+        debit_note=debit_ko,
+    )
+
     wanted = [
         ("return_authorization", claim, DocumentKind.RETURN_AUTHORIZATION, {}),
         ("credit_note", claim, DocumentKind.CREDIT_NOTE, {"credit_note": credit}),
         ("debit_note", claim, DocumentKind.DEBIT_NOTE, {"debit_note": debit}),
         ("return_authorization-ko", claim_ko, DocumentKind.RETURN_AUTHORIZATION, {}),
+        ("credit_note-ko", claim_ko, DocumentKind.CREDIT_NOTE, {"credit_note": credit_ko}),
+        ("debit_note-ko", claim_ko, DocumentKind.DEBIT_NOTE, {"debit_note": debit_ko}),
     ]
     for name, for_claim, kind, notes in wanted:
         with transaction.atomic():

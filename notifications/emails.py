@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -36,9 +37,22 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Language, User
-from claims.models import Claim, ClaimEvent, ClaimItem, ClaimStatus, Message, SupportContact
+from claims.document_selectors import replacement_of
+from claims.models import (
+    Claim,
+    ClaimEvent,
+    ClaimItem,
+    ClaimStatus,
+    CreditNote,
+    DebitNote,
+    Document,
+    Message,
+    SupportContact,
+)
 from rma_portal.cleaning import single_line
+from rma_portal.money import money
 from warranty.rules import seoul_date
+from warranty.selectors import unit_verdict
 
 from .models import Reminder, ReminderKind, SentEmail
 
@@ -57,6 +71,11 @@ BUYER_KINDS = frozenset(
         "received",
         "refused",
         "inspected",
+        "credit_note_issued",
+        "debit_note_issued",
+        "outbound_shipped",
+        "charge_waived",
+        "document_voided",
         "closed",
         "rejected",
         "cancelled",
@@ -294,9 +313,9 @@ def _event_context(event: ClaimEvent, kind: str, lang: str) -> dict[str, Any]:
     context = _claim_context(claim, lang)
     context.update(event=event, event_date=_seoul(event.created_at))
     if kind in {"submitted", "return_authorized", "inspected", "closed"}:
-        items = claim.items.select_related("unit__product_model", "charge").order_by(
-            "position", "pk"
-        )
+        items = claim.items.select_related(
+            "unit__product_model", "charge__debit_note", "credit_note", "replacement_unit"
+        ).order_by("position", "pk")
         context["items"] = [_item_context(item, lang) for item in items]
         context["not_authorized"] = [i for i in context["items"] if not i["return_authorized"]]
     if kind in {"info_requested", "message"}:
@@ -310,10 +329,102 @@ def _event_context(event: ClaimEvent, kind: str, lang: str) -> dict[str, Any]:
         )
     if kind in {"rejected", "cancelled"}:
         context["reason"] = data.get("reason") or claim.decision_reason or ""
+    if kind in SETTLEMENT_KINDS:
+        context.update(_settlement_context(claim, kind, data, lang))
     if kind == "received":
         context["received_on"] = _seoul(claim.received_at) or context["event_date"]
         context["differences"] = data.get("differences") or []
     return context
+
+
+SETTLEMENT_KINDS = frozenset(
+    {
+        "credit_note_issued",
+        "debit_note_issued",
+        "outbound_shipped",
+        "charge_waived",
+        "document_voided",
+    }
+)
+
+
+def _document_url(document: Document | None) -> str:
+    if document is None:
+        return ""
+    return settings.SITE_URL + reverse("documents:download", args=[document.pk])
+
+
+def _settlement_context(claim: Claim, kind: str, data: dict, lang: str) -> dict[str, Any]:
+    """D1/D2: what the buyer needs of a note, a shipment, a waiver or a voided document."""
+    if kind == "credit_note_issued":
+        note = (
+            CreditNote.objects.select_related("item__unit__product_model")
+            .filter(pk=data.get("credit_note_id"), claim=claim)
+            .first()
+        )
+        if note is None:
+            return {}
+        return {
+            "number": note.number,
+            "amount": money(note.amount, note.currency, lang),
+            "serial": note.item.serial_number,
+            "model": note.item.model_code or note.item.unit.product_model.code,
+            "pdf_url": _document_url(note.documents.filter(valid=True).first()),
+        }
+    if kind == "debit_note_issued":
+        note = DebitNote.objects.filter(pk=data.get("debit_note_id"), claim=claim).first()
+        if note is None:
+            return {}
+        charges = note.charges.select_related("item").order_by("item__position", "item__pk")
+        return {
+            "number": note.number,
+            "total": money(note.total, note.currency, lang),
+            "lines": [
+                {
+                    "serial": c.item.serial_number,
+                    "verification": money(c.verification, c.currency, lang),
+                    "transport": money(c.transport, c.currency, lang),
+                    "shipment": money(c.shipment, c.currency, lang),
+                    "total": money(c.total, c.currency, lang),
+                }
+                for c in charges
+            ],
+            "pdf_url": _document_url(note.documents.filter(valid=True).first()),
+        }
+    if kind == "outbound_shipped":
+        item = (
+            claim.items.select_related("unit__product_model", "replacement_unit")
+            .filter(unit__serial_number=data.get("serial", ""))
+            .first()
+        )
+        replacement = item.replacement_unit if item is not None else None
+        return {
+            "serial": data.get("serial", ""),
+            "model": item.model_code or item.unit.product_model.code if item else "",
+            "outcome": data.get("outcome", ""),
+            "carrier": data.get("carrier", ""),
+            "tracking": data.get("tracking_number", ""),
+            "replacement_serial": data.get("replacement_serial", ""),
+            "replacement_end": unit_verdict(replacement).end_date if replacement else None,
+        }
+    if kind == "charge_waived":
+        return {
+            "serial": data.get("serial", ""),
+            "amount": money(Decimal(data.get("total", "0")), data.get("currency", ""), lang),
+        }
+    # document_voided: the document and, when it was reissued, its replacement.
+    document = Document.objects.filter(pk=data.get("document_id"), claim=claim).first()
+    if document is None:
+        return {}
+    replacement = replacement_of(document)
+    return {
+        "document_kind": document.kind,
+        "number": document.number or claim.rma_number,  # a Return Authorization: the RMA's
+        "code": document.display_code,
+        "replacement_number": (replacement.number or claim.rma_number) if replacement else "",
+        "replacement_code": replacement.display_code if replacement else "",
+        "replacement_url": _document_url(replacement),
+    }
 
 
 def _item_context(item: ClaimItem, lang: str) -> dict[str, Any]:
@@ -321,6 +432,7 @@ def _item_context(item: ClaimItem, lang: str) -> dict[str, Any]:
     # Items store the verdict in both languages ({"en": …, "ko": …}); older rows, one answer.
     verdict = verdict.get(lang) or verdict.get("en") or verdict
     charge = getattr(item, "charge", None)
+    credit_note = getattr(item, "credit_note", None)
     return {
         "serial": item.serial_number,
         "model": item.model_code or item.unit.product_model.code,
@@ -332,9 +444,20 @@ def _item_context(item: ClaimItem, lang: str) -> dict[str, Any]:
         "return_authorized": item.return_authorized,
         "outcome": item.outcome,
         "outcome_reason": item.outcome_reason,
+        "credit_note": credit_note.number if credit_note is not None else "",
+        "carrier": item.outbound_carrier,
+        "tracking": item.outbound_tracking,
+        "replacement_serial": item.replacement_unit.serial_number
+        if item.replacement_unit_id
+        else "",
         "charge": None
         if charge is None
-        else {"total": charge.total, "currency": charge.currency, "waived": charge.waived},
+        else {
+            "total": money(charge.total, charge.currency, lang),
+            "currency": charge.currency,
+            "waived": charge.waived,
+            "debit_note": charge.debit_note.number if charge.debit_note_id else "",
+        },
     }
 
 

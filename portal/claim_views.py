@@ -53,7 +53,7 @@ from .forms import (
     reason_choices,
     unknown_serial_message,
 )
-from .presenters import event_text, next_step, who
+from .presenters import next_step, timeline_lines
 
 PAGE_SIZE = 25
 PREFIX = "items"
@@ -422,10 +422,7 @@ def _claim_page(request, claim: Claim, status: int = 200, **forms):
     context = {
         "claim": claim,
         "items": items,
-        "events": [
-            (event, event_text(event), who(event, request.user))
-            for event in timeline(claim, staff=False)
-        ],
+        "events": timeline_lines(timeline(claim, staff=False), request.user),
         "thread": messages_for(claim, staff=False),
         "documents": selectors.claim_documents(claim),
         "claim_attachments": [a for a in claim.attachments.all() if a.item_id is None],

@@ -12,7 +12,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from claims.models import Claim, ClaimEvent, ClaimStatus, DocumentKind
+from claims.models import Claim, ClaimEvent, ClaimStatus, DocumentKind, VoidReason
 from notifications.deadlines import NoticeState, notice_deadline_of
 from warranty.selectors import PolicyTable
 
@@ -128,8 +128,20 @@ def _serials(data: dict, key: str = "serials") -> str:
     return ", ".join(str(s) for s in data.get(key) or [])
 
 
+def timeline_lines(events, user) -> list[tuple[ClaimEvent, str, str]]:
+    """The buyer's timeline: each act once, in their words; an event that only repeats another
+    act (a credit or debit note's PDF being ready) is left out."""
+    lines = []
+    for event in events:
+        text = event_text(event)
+        if text:
+            lines.append((event, text, who(event, user)))
+    return lines
+
+
 def event_text(event: ClaimEvent) -> str:
-    """One line of the claim's timeline (public events only reach buyers)."""
+    """One line of the claim's timeline (public events only reach buyers); empty when
+    another line already says it."""
     data = event.data or {}
     kind = event.kind
     if kind == "edit_draft":
@@ -155,20 +167,16 @@ def event_text(event: ClaimEvent) -> str:
     if kind == "authorize_return":
         return _("CPRO authorized the return of %(serials)s (R1).") % {"serials": _serials(data)}
     if kind == "document_issued":
-        labels = dict(DocumentKind.choices)
-        label = labels.get(data.get("document_kind"), data.get("document_kind", ""))
-        number = data.get("number")
-        return (
-            _("%(document)s %(number)s issued.") % {"document": label, "number": number}
-            if number
-            else _("%(document)s issued.") % {"document": label}
-        )
+        if data.get("document_kind") != DocumentKind.RETURN_AUTHORIZATION:
+            return ""  # the note's own act says it was issued (issue_credit/debit_note)
+        return _("Return Authorization ready to download and print (R1).")
     if kind == "void_document":
         label = dict(DocumentKind.choices).get(data.get("document_kind"), "")
+        public = data.get("public_reason")  # staff's own reason stays in the admin
         return _("%(document)s %(number)s is no longer valid: %(reason)s") % {
             "document": label,
             "number": data.get("number") or "",
-            "reason": data.get("reason", ""),
+            "reason": VoidReason(public).label if public in VoidReason.values else _("withdrawn"),
         }
     if kind == "record_shipment":
         return _("Shipped with %(carrier)s, tracking number %(tracking)s.") % {

@@ -9,7 +9,6 @@ passes. The quick start turns it on.
 
 import os
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -397,12 +396,9 @@ RMA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("RMA_WEBHOOK_MAX_ATTEMPTS", "16"))
 RMA_WEBHOOK_DISABLE_AFTER = int(os.environ.get("RMA_WEBHOOK_DISABLE_AFTER", "8"))
 RMA_WEBHOOK_TIMEOUT = 10
 
-# Claims: evidence uploads (N5), D2 defaults for an unjustified return (in the item's currency),
-# and how long an invitation link to the portal works.
+# Claims: evidence uploads (N5) and how long an invitation link to the portal works. (D2 fees are
+# a per-currency schedule in the database, claims.FeeSchedule, edited in the admin.)
 RMA_ATTACHMENT_MAX_BYTES = int(os.environ.get("RMA_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
-RMA_D2_DEFAULT_VERIFICATION = Decimal(os.environ.get("RMA_D2_DEFAULT_VERIFICATION", "50.00"))
-RMA_D2_DEFAULT_TRANSPORT = Decimal(os.environ.get("RMA_D2_DEFAULT_TRANSPORT", "30.00"))
-RMA_D2_DEFAULT_SHIPMENT = Decimal(os.environ.get("RMA_D2_DEFAULT_SHIPMENT", "30.00"))
 RMA_INVITATION_DAYS = int(os.environ.get("RMA_INVITATION_DAYS", "7"))
 
 # Structured logs (rma_portal/logs.py): JSON lines by default, key=value when debugging, each

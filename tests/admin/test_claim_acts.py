@@ -233,13 +233,16 @@ def test_sales_staff_walk_one_claim_through_every_act(clerk_client, clerk):
     assert not any(act_url(claim, key) in page.text for key in ["close", "inspect", "reject"])
 
 
-def test_reject_decides_without_a_return(clerk_client):
+def test_reject_decides_without_a_return_and_records_who_decided(clerk_client, clerk):
     claim = submitted_claim(items=2)
 
     do(clerk_client, claim, "reject", {"text": "W1: the records show the period ended."})
 
     assert claim.status == ClaimStatus.REJECTED
     assert claim.decision_reason == "W1: the records show the period ended."
+    assert claim.decided_by == clerk and claim.decided_at is not None
+    page = clerk_client.get(change_url(claim)).text
+    assert "Decided by" in page and ">clerk<" in page.replace("\n", "").replace(" ", "")
 
 
 def test_goods_arriving_without_authorization_are_refused(clerk_client):
@@ -382,11 +385,18 @@ def test_staff_void_a_document_with_a_reason_and_the_paper_then_says_so(clerk_cl
     assert act_url(claim, "void-document") in clerk_client.get(change_url(claim)).text
     assert act_url(bare, "void-document") not in clerk_client.get(change_url(bare)).text
 
-    do(clerk_client, claim, "void-document", {"document": document.pk, "reason": "Wrong items."})
+    do(
+        clerk_client,
+        claim,
+        "void-document",
+        {"document": document.pk, "public_reason": "issued_in_error", "reason": "Wrong items."},
+    )
 
     document.refresh_from_db()
     assert (document.valid, document.void_reason) == (False, "Wrong items.")
+    assert document.void_public_reason == "issued_in_error"
     event = claim.events.get(kind="void_document")
     assert (event.actor, event.channel, event.data["reason"]) == (clerk, "admin", "Wrong items.")
     verify_page = clerk_client.get(reverse("documents:verify", args=[document.display_code]))
-    assert "No longer valid" in verify_page.text and "Wrong items." in verify_page.text
+    assert "Genuine, but no longer valid" in verify_page.text
+    assert "Issued in error" in verify_page.text and "Wrong items." not in verify_page.text

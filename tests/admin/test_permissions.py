@@ -27,6 +27,9 @@ CLAIMS_AND_NOTIFICATIONS = {
     "claims.change_defectreason",
     "claims.view_supportcontact",
     "claims.change_supportcontact",
+    "claims.view_feeschedule",  # D2: fees per currency, superseded by a new dated row
+    "claims.add_feeschedule",
+    "claims.change_feeschedule",
     "notifications.view_outboxmessage",
     "notifications.view_sentemail",
     "notifications.view_reminder",

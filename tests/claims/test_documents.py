@@ -9,6 +9,7 @@ import pypdf
 import pypdfium2
 import pytest
 import zxingcpp
+from django.conf import settings
 from django.urls import reverse
 
 from claims import document_service, services
@@ -22,9 +23,10 @@ from claims.models import (
     Document,
     DocumentKind,
     SupportContact,
+    VoidReason,
 )
 from notifications.models import OutboxMessage
-from rma_portal.exceptions import InvalidState
+from rma_portal.exceptions import InvalidState, ValidationFailed
 from tests.conftest import wait_for
 from tests.factories import ClaimFactory, ClaimItemFactory, OrganisationFactory, UserFactory
 
@@ -164,14 +166,17 @@ def test_the_last_page_is_the_box_label_with_ship_to_and_item_count(claim):
     assert "Pangyo-ro 255bion-gil" in last  # ship to CPRO (S1 address)
 
 
-def test_barcode_and_qr_code_decode_to_the_rma_number(claim):
+def test_the_barcode_keeps_the_rma_number_and_the_qr_code_reaches_the_verification(claim):
     document = issue(claim)
+    url = f"{settings.SITE_URL}/verify/{document.display_code}/"
 
     first = decoded(document, 0)
     assert (CODE128, RMA) in first
-    assert (QR, RMA) in first
+    assert (QR, url) in first
+    assert (QR, RMA) not in first
     label = decoded(document, len(pdf_of(document).pages) - 1)
     assert (CODE128, RMA) in label
+    assert (QR, url) in label
 
 
 def test_a_korean_organisation_gets_its_document_in_korean_with_an_embedded_korean_font(db):
@@ -332,29 +337,76 @@ def test_verification_page_says_a_document_is_genuine_and_valid(claim, client):
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Valid" in content and "No longer valid" not in content
+    assert 'class="check check-valid"' in content and "Genuine and valid" in content
+    assert "check-void" not in content and "check-unknown" not in content
     assert RMA in content and "ACME Security GmbH" in content
 
 
-def test_verification_page_says_a_voided_document_is_no_longer_valid(claim, client):
+def test_verification_page_shows_the_public_reason_never_staffs_own(claim, client):
     document = issue(claim)
     document_service.void_document(
         actor=Actor.staff(UserFactory(username="voider", organisation=None, is_staff=True)),
         document=document,
-        reason="Authorization withdrawn.",
+        reason="Clerk typed the wrong address; customer angry.",
+        public_reason=VoidReason.ISSUED_IN_ERROR,
     )
 
     response = client.get(reverse("documents:verify", args=[document.display_code]))
 
-    assert "No longer valid" in response.content.decode()
-    assert "Authorization withdrawn." in response.content.decode()
+    content = response.content.decode()
+    assert 'class="check check-void"' in content and "Genuine, but no longer valid" in content
+    assert "Issued in error" in content
+    assert "customer angry" not in content
+    assert "check-valid" not in content and "check-unknown" not in content
+
+
+def test_verification_page_of_a_reissued_document_names_its_replacement(claim, client):
+    document = issue(claim)
+    new = document_service.reissue_document(
+        actor=Actor.staff(UserFactory(username="voider", organisation=None, is_staff=True)),
+        document=document,
+        reason="Organisation renamed.",
+    )
+
+    content = client.get(reverse("documents:verify", args=[document.display_code])).text
+
+    assert "Replaced by a newer issue" in content
+    assert f"verification code {new.display_code}" in content
+
+
+def test_a_void_needs_a_public_reason_from_the_list(claim):
+    document = issue(claim)
+
+    with pytest.raises(ValidationFailed) as refused:
+        document_service.void_document(
+            actor=Actor.staff(UserFactory(username="voider", organisation=None, is_staff=True)),
+            document=document,
+            reason="x",
+            public_reason="because",
+        )
+
+    assert list(refused.value.errors) == ["public_reason"]
+    document.refresh_from_db()
+    assert document.valid
 
 
 def test_verification_page_says_an_unknown_code_is_unknown(db, client):
     response = client.get(reverse("documents:verify", args=["ZZZZ-ZZZZ-ZZZZ"]))
 
     assert response.status_code == 404
-    assert "Unknown code" in response.content.decode()
+    content = response.content.decode()
+    assert 'class="check check-unknown"' in content and "Unknown code" in content
+
+
+def test_the_three_states_read_in_korean(claim, client):
+    document = issue(claim)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ko"
+
+    content = client.get(
+        reverse("documents:verify", args=[document.display_code]), HTTP_ACCEPT_LANGUAGE="ko"
+    ).text
+
+    assert "진본이며 유효합니다" in content
 
 
 def test_verification_page_shows_only_that_document(claim, client):
@@ -374,7 +426,7 @@ def test_the_verification_form_accepts_a_code_as_typed_off_paper(claim, client):
     response = client.get(reverse("documents:verify_form"), {"code": typed}, follow=True)
 
     assert response.status_code == 200
-    assert "Valid" in response.content.decode()
+    assert "Genuine and valid" in response.content.decode()
 
 
 # --- Download -------------------------------------------------------------------------------

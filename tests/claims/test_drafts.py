@@ -281,6 +281,52 @@ def test_an_unparseable_shipment_date_is_refused(buyer, unit):
     assert list(errors) == ["items.0.shipment_date"]
 
 
+def test_n3_a_shipment_date_in_the_future_is_a_field_error(buyer, unit):
+    errors = errors_of(
+        lambda: services.create_draft(
+            actor=buyer, items=[item_for(unit, shipment_date="9999-12-31")]
+        )
+    )
+
+    assert list(errors) == ["items.0.shipment_date"]
+    assert errors["items.0.shipment_date"] == ["The date of shipment 9999-12-31 is in the future."]
+    assert not Claim.objects.exists()
+
+
+def test_n3_a_shipment_date_after_the_recorded_delivery_is_a_field_error(buyer, unit):
+    # Delivered 2026-05-11 by CPRO's records; today is 2026-11-25.
+    errors = errors_of(
+        lambda: services.create_draft(
+            actor=buyer, items=[item_for(unit, shipment_date="2026-05-12")]
+        )
+    )
+
+    assert (
+        "after the unit's recorded delivery date 2026-05-11" in errors["items.0.shipment_date"][0]
+    )
+
+
+def test_n3_a_shipment_date_that_only_differs_stays_a_flagged_mismatch(buyer, unit):
+    claim = services.create_draft(actor=buyer, items=[item_for(unit, shipment_date="2026-05-11")])
+
+    services.submit(actor=buyer, claim=claim)
+
+    assert claim.items.get().mismatches == [
+        {"field": "shipment_date", "given": "2026-05-11", "recorded": "2026-05-04"}
+    ]
+
+
+def test_every_error_of_an_item_is_reported_at_once_with_the_shipment_date(buyer, unit):
+    errors = errors_of(
+        lambda: services.create_draft(
+            actor=buyer,
+            items=[item_for(unit, shipment_date="9999-12-31", defect_kind="oops", reason="zz")],
+        )
+    )
+
+    assert {"items.0.shipment_date", "items.0.defect_kind", "items.0.reason"} <= set(errors)
+
+
 def test_the_component_must_belong_to_the_units_model(buyer, unit):
     ComponentFactory(name="lens")  # another model's component
 

@@ -7,7 +7,7 @@ import pytest
 
 from claims import services
 from claims.actors import Actor
-from claims.models import Charge, ClaimStatus
+from claims.models import Charge, ClaimStatus, FeeSchedule
 from rma_portal.exceptions import DomainError, Forbidden, InvalidState, ValidationFailed
 from tests.factories import ClaimItemFactory, UnitFactory, submitted_claim
 
@@ -131,8 +131,15 @@ def test_w1_a_defect_after_the_period_cannot_get_a_remedy(staff):
         services.inspect(actor=staff, claim=claim, results={item.pk: REPAIR})
 
 
-def test_d2_a_returned_item_found_not_covered_gets_the_default_charge(staff, settings):
-    settings.RMA_D2_DEFAULT_VERIFICATION = Decimal("55.00")
+def test_d2_a_returned_item_found_not_covered_gets_the_fee_schedule_in_force(staff):
+    # The seeded USD schedule is 50/30/30 from 2000; a later row supersedes it from its date.
+    FeeSchedule.objects.create(
+        currency="USD",
+        effective_from=datetime.date(2020, 1, 1),
+        verification=Decimal("55.00"),
+        transport=Decimal("30.00"),
+        shipment=Decimal("30.00"),
+    )
     claim, (item,) = received_claim(staff)
 
     services.inspect(actor=staff, claim=claim, results={item.pk: TAMPERED})

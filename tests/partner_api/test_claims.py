@@ -183,6 +183,22 @@ def test_wrong_types_per_field_are_named_with_dots(api, unit):
     assert rows() == before
 
 
+def test_n3_a_future_shipment_date_is_a_400_field_error(api, unit):
+    before = rows()
+
+    response = api.post(
+        "/api/v1/claims/",
+        {"items": [item_payload(unit, shipment_date="9999-12-31")]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["items.0.shipment_date"] == [
+        "The date of shipment 9999-12-31 is in the future."
+    ]
+    assert rows() == before
+
+
 def test_bad_json_is_400_and_nothing_changes(api, unit):
     before = rows()
 

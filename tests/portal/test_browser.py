@@ -22,7 +22,7 @@ from claims.actors import Actor
 from claims.models import Attachment, Claim, Document, DocumentKind
 from tests.factories import UserFactory
 
-from .helpers import PASSWORD, days_ago, make_unit
+from .helpers import PASSWORD, days_ago, make_unit, submitted_for
 
 # A live server needs committed data (transaction=True). The tables migrations fill are flushed
 # afterwards, as by every transactional test here; the fixtures put back what the portal needs.
@@ -207,3 +207,49 @@ def test_buyer_files_a_claim_and_downloads_the_return_authorization(
     shot(mobile, "phone-claim")
     phone.close()
     context.close()
+
+
+def test_the_verification_page_shows_three_clearly_different_states(
+    live_server, browser, org, model
+):
+    buyer = UserFactory(username="vera", organisation=org)
+    claim = submitted_for(buyer, [make_unit(org, model, "DC2-0101")])
+    staff = Actor.staff(User.objects.create_user(username="clerk", is_staff=True))
+    services.authorize_return(actor=staff, claim=claim)
+    old = document_service.render(claim.documents.get())
+    new = document_service.render(
+        document_service.reissue_document(actor=staff, document=old, reason="Address changed.")
+    )
+    page = browser.new_context(viewport={"width": 1000, "height": 800}, locale="en-US").new_page()
+    colours = {}
+    for name, code in [
+        ("verify-valid", new.display_code),
+        ("verify-void", old.display_code),
+        ("verify-unknown", "ZZZZ-ZZZZ-ZZZZ"),
+    ]:
+        page.goto(f"{live_server.url}/verify/{code}/")
+        box = page.locator(".verification .check")
+        colours[name] = box.evaluate("e => getComputedStyle(e).borderTopColor")
+        shot(page, name)
+        if name == "verify-valid":
+            expect(box).to_contain_text("Genuine and valid")
+        elif name == "verify-void":
+            expect(box).to_contain_text("Genuine, but no longer valid")
+            expect(box).to_contain_text("Replaced by a newer issue")
+            expect(box).to_contain_text(new.display_code)
+            expect(box).not_to_contain_text("Address changed.")
+        else:
+            expect(box).to_contain_text("Unknown code")
+    assert len(set(colours.values())) == 3, colours  # told apart by colour as well as words
+
+    # The button does not touch the input.
+    field = page.locator("#code").bounding_box()
+    button = page.get_by_role("button", name="Verify").bounding_box()
+    assert button["y"] >= field["y"] + field["height"] + 4
+
+    page.context.add_cookies([{"name": "django_language", "value": "ko", "url": live_server.url}])
+    page.goto(f"{live_server.url}/verify/{old.display_code}/")
+    expect(page.locator(".verification .check")).to_contain_text(
+        "진본이지만 더 이상 유효하지 않습니다"
+    )
+    shot(page, "verify-void-ko")

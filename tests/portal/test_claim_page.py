@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from claims import document_service, services
 from claims.actors import Actor
 from claims.models import Attachment, Document, DocumentKind
+from warranty.rules import SEOUL
 
 from .helpers import draft_for, png_upload, submitted_for
 
@@ -174,3 +175,44 @@ def test_the_claim_list_searches_by_rma_serial_and_reference(buyer_client, buyer
     assert len(by_serial) == 2 and {c.item_count for c, _step in by_serial} == {1}
     drafts = buyer_client.get("/claims/", {"status": "draft"}).context["rows"]
     assert [c.status for c, _step in drafts] == ["draft"]
+
+
+def test_the_timeline_tells_each_act_once_in_the_buyers_words(
+    buyer_client, claim, staff, authorized
+):
+    clerk = Actor.staff(staff)
+    services.receive(
+        actor=clerk,
+        claim=claim,
+        original_packaging=True,
+        bills_of_purchase=True,
+        rma_on_documents=True,
+    )
+    (item,) = claim.items.all()
+    services.inspect(
+        actor=clerk,
+        claim=claim,
+        results={item.pk: {"findings": ["confirmed_defect"], "outcome": "credit_note"}},
+    )
+    note = services.issue_credit_note(actor=clerk, item=item)
+    document_service.render(note.documents.get())  # records document_issued, as the worker does
+
+    page = buyer_client.get(url(claim)).text
+
+    assert claim.events.filter(kind="document_issued").count() == 2  # RA and CN
+    assert page.count(f"Credit note {note.number} issued (D1).") == 1
+    assert page.count(f"Credit note {note.number} issued.") == 0  # not again from the PDF
+    assert page.count("Return Authorization ready to download and print (R1).") == 1
+    assert "Document issued" not in page and "document_issued" not in page
+
+
+def test_the_buyer_sees_when_cpro_decided_and_why(buyer_client, claim, staff):
+    services.reject(actor=Actor.staff(staff), claim=claim, reason="W1: the period ended.")
+
+    page = buyer_client.get(url(claim)).text
+
+    claim.refresh_from_db()
+    assert "Decided" in page
+    assert f"{claim.decided_at.astimezone(SEOUL):%Y-%m-%d %H:%M} KST · CPRO" in page
+    assert staff.get_username() not in page  # staff names are CPRO's business
+    assert "W1: the period ended." in page

@@ -159,6 +159,15 @@ def test_a_future_defect_date_is_refused_beside_the_field(buyer_client, unit):
     ]
 
 
+def test_n3_a_future_shipment_date_is_refused_beside_the_field(buyer_client, unit):
+    response = buyer_client.post(NEW, post_data(row(0, unit, shipment_date="9999-12-31")))
+    assert response.status_code == 400
+    assert response.context["formset"].forms[0].errors["shipment_date"] == [
+        "The date of shipment 9999-12-31 is in the future."
+    ]
+    assert not Claim.objects.exists()
+
+
 def test_a_defect_before_delivery_is_refused_beside_the_field(buyer_client, unit):
     before = unit.shipment.delivery_date.toordinal() - 1
     response = buyer_client.post(

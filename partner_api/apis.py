@@ -69,9 +69,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Any unique string (a UUID). Repeating the request with the same key replays "
-    "the first response (header `Idempotent-Replayed: true`) instead of acting twice; the same "
-    "key with another request is refused with 422. Kept 24 hours.",
+    pattern=r"^[\x20-\x7E]{1,255}$",
+    description="Any unique string of 1 to 255 printable ASCII characters (a UUID). "
+    "Repeating the request with the same key replays the first response (header "
+    "`Idempotent-Replayed: true`) instead of acting twice; the same key with another request "
+    "is refused with 422. Kept 24 hours.",
 )
 
 
@@ -146,7 +148,8 @@ DRAFT_EXAMPLE = {
     "hold_until": None,
     **CLAIM_COMMON,
     "updated_at": "2026-11-25T11:58:02+09:00",
-    "items": [{**ITEM_OUT_EXAMPLE, "verdict": {**VERDICT_EXAMPLE, "notice_date": None}}],
+    # A draft's preliminary verdict is judged as if notified the day it was saved (N1).
+    "items": [ITEM_OUT_EXAMPLE],
 }
 SUBMITTED_EXAMPLE = {
     **DRAFT_EXAMPLE,

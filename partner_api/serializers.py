@@ -8,7 +8,9 @@ what the selectors loaded and document it in the OpenAPI schema.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -44,10 +46,16 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadField(serializers.FileField):
+    """A file part of a multipart body: binary in the schema, so that generated clients send
+    the bytes, not a URL (drf-spectacular describes a plain FileField as ``format: uri``)."""
+
+
 class ClaimItemInputSerializer(serializers.Serializer):
     """One unit of a claim, the N3 fields as the buyer gives them (blank allowed in a draft)."""
 
-    serial_number = StrictCharField(max_length=SHORT)
+    serial_number = StrictCharField(min_length=1, max_length=SHORT)
     model_code = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
     shipment_date = serializers.DateField(required=False, allow_null=True)
     po_number = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
@@ -67,7 +75,8 @@ class ClaimItemInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         allow_null=True,
-        help_text="A defect reason code.",
+        help_text="One of CPRO's defect reason codes (a slug, e.g. `no-image`). The list is kept "
+        "by CPRO staff and may grow, so it is no fixed enum; an unknown code is a 400.",
     )
 
 
@@ -94,16 +103,16 @@ class CancelSerializer(serializers.Serializer):
 
 
 class ShipmentSerializer(serializers.Serializer):
-    carrier = StrictCharField(max_length=max_length(Claim, "carrier"))
-    tracking_number = StrictCharField(max_length=max_length(Claim, "tracking_number"))
+    carrier = StrictCharField(min_length=1, max_length=max_length(Claim, "carrier"))
+    tracking_number = StrictCharField(min_length=1, max_length=max_length(Claim, "tracking_number"))
 
 
 class MessageInputSerializer(serializers.Serializer):
-    body = StrictCharField(max_length=MAX_TEXT)
+    body = StrictCharField(min_length=1, max_length=MAX_TEXT)
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="JPEG, PNG, GIF, WEBP, PDF or MP4, judged by content.")
+    file = UploadField(help_text="JPEG, PNG, GIF, WEBP, PDF or MP4, judged by content.")
     item = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -119,6 +128,18 @@ class ClaimListQuerySerializer(serializers.Serializer):
         required=False,
         help_text="ISO 8601; only claims changed at or after this time (without a zone: Seoul).",
     )
+
+    def to_internal_value(self, data):
+        # DRF drops an optional query field sent empty (``?status=``), which would list every
+        # claim; docs/api.md: a bad filter is 400, and an empty one is a bad one.
+        empty = {
+            name: [_("This filter is empty: leave it out or give a value.")]
+            for name in self.fields
+            if name in data and not str(data.get(name)).strip()
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)
 
 
 # --- Output --------------------------------------------------------------------------------
@@ -230,7 +251,7 @@ class DocumentSerializer(serializers.Serializer):
     number = serializers.CharField(allow_null=True, help_text="CN/DN number; null for an RA.")
     status = serializers.ChoiceField(choices=DocumentStatus.choices)
     valid = serializers.BooleanField(help_text="False once voided or superseded.")
-    language = serializers.CharField()
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
     verification_code = serializers.CharField()
     created_at = serializers.DateTimeField()
     rendered_at = serializers.DateTimeField(allow_null=True)

@@ -347,8 +347,17 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.models.ClaimStatus",
         "DocumentStatusEnum": "claims.models.DocumentStatus",
+        "DocumentKindEnum": "claims.models.DocumentKind",
         "VerdictStatusEnum": ["covered", "not_covered"],
+        "LanguageEnum": "rma_portal.settings.LANGUAGES",
+        "ClauseEnum": "warranty.apis.CLAUSE_IDS",
     },
+    # A nullable enum is the enum with "nullable: true", not a oneOf with a "NullEnum".
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "partner_api.schema.document_every_operation",
+    ],
 }
 
 # Partner API (SPEC "Partner API"): requests per key, webhook retries (base·2ⁿ s, capped) and

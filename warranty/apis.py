@@ -20,8 +20,20 @@ class WarrantyQuerySerializer(serializers.Serializer):
     component = serializers.CharField(required=False, max_length=100)
 
 
+# Every clause ID of the warranty terms (SPEC "Clauses"); verdicts cite some of them.
+CLAUSE_IDS = [
+    *(f"W{n}" for n in range(1, 6)),
+    *(f"N{n}" for n in range(1, 6)),
+    "R1",
+    "R2",
+    "D1",
+    "D2",
+    "S1",
+]
+
+
 class ReasonSerializer(serializers.Serializer):
-    clause = serializers.CharField()
+    clause = serializers.ChoiceField(choices=CLAUSE_IDS)
     text = serializers.CharField()
 
 
@@ -33,13 +45,13 @@ class VerdictSerializer(serializers.Serializer):
     start_date = serializers.DateField()
     start_basis = serializers.ChoiceField(choices=["delivery", "shipment"])
     period_months = serializers.IntegerField()
-    period_clause = serializers.CharField()
+    period_clause = serializers.ChoiceField(choices=CLAUSE_IDS)
     end_date = serializers.DateField()
     defect_date = serializers.DateField(allow_null=True)
     notice_date = serializers.DateField(allow_null=True)
     notice_deadline = serializers.DateField(allow_null=True)
     policy_version = serializers.CharField()
-    clauses = serializers.ListField(child=serializers.CharField())
+    clauses = serializers.ListField(child=serializers.ChoiceField(choices=CLAUSE_IDS))
     reasons = ReasonSerializer(many=True)
 
 

@@ -19,7 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status as http
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,6 +31,7 @@ from claims.selectors import claim_of, messages_for
 from rma_portal.api import caller_organisation
 from rma_portal.api_errors import ErrorSerializer
 from rma_portal.exceptions import NotFound
+from rma_portal.parsers import LimitedJSONParser
 
 from . import selectors
 from .idempotency import idempotent
@@ -203,7 +204,7 @@ class ClaimsApi(GenericAPIView):
     """`GET, POST /api/v1/claims/`."""
 
     pagination_class = ClaimCursorPagination
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     serializer_class = ClaimSerializer
 
     @extend_schema(
@@ -268,7 +269,7 @@ class ClaimsApi(GenericAPIView):
 class ClaimDetailApi(APIView):
     """`GET, PATCH /api/v1/claims/{rma_or_id}/`."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -310,7 +311,7 @@ class ClaimDetailApi(APIView):
 class SubmitApi(APIView):
     """`POST /api/v1/claims/{rma_or_id}/submit/`: the notice (N1) and the RMA number (N2)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -348,7 +349,7 @@ class SubmitApi(APIView):
 class CancelApi(APIView):
     """`POST /api/v1/claims/{rma_or_id}/cancel/`."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -374,7 +375,7 @@ class CancelApi(APIView):
 class ShipmentApi(APIView):
     """`POST /api/v1/claims/{rma_or_id}/shipment/`: the return is on its way (R1)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -407,7 +408,7 @@ class ShipmentApi(APIView):
 class MessagesApi(APIView):
     """`GET, POST /api/v1/claims/{rma_or_id}/messages/`: the thread with CPRO staff."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,

@@ -33,10 +33,10 @@ def _error(description: str) -> dict:
 
 
 def _too_large() -> dict:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = settings.RMA_API_MAX_JSON_BYTES // (1024 * 1024)
     return _error(
-        f"The body is larger than the limit ({limit // (1024 * 1024)} MB of JSON; for "
-        "uploads, 10 files or 40 MB in one request); nothing was changed."
+        f"The body is larger than the limit ({limit} MB of JSON; for uploads, 10 files or "
+        "40 MB in one request); nothing was changed."
     )
 
 

@@ -3,11 +3,13 @@
 Nested fields are named with dots, as the services name them: ``items.0.serial_number``.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from rma_portal.exceptions import DomainError, ValidationFailed
+from rma_portal.parsers import too_large
 
 NON_FIELD = "non_field_errors"
 
@@ -60,6 +62,8 @@ def exception_handler(exc, context):
         status = STATUS_BY_CODE.get(exc.code, 400)
         field = exc.field or ("detail" if status == 404 else NON_FIELD)
         return Response({"errors": {field: [exc.message]}}, status=status)
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit met first: the same 413
+        exc = too_large()
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = {"errors": _errors_from_detail(response.data)}

@@ -26,6 +26,7 @@ from claims.models import (
     Message,
     Outcome,
 )
+from rma_portal.api import CalendarDateField
 from warranty.apis import VerdictSerializer
 
 from . import webhooks
@@ -57,11 +58,11 @@ class ClaimItemInputSerializer(serializers.Serializer):
 
     serial_number = StrictCharField(min_length=1, max_length=SHORT)
     model_code = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
-    shipment_date = serializers.DateField(required=False, allow_null=True)
+    shipment_date = CalendarDateField(required=False, allow_null=True)
     po_number = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
     pi_number = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
     defect_kind = serializers.ChoiceField(choices=DefectKind.choices)
-    defect_date = serializers.DateField(help_text="Date of receipt (manifest) or discovery.")
+    defect_date = CalendarDateField(help_text="Date of receipt (manifest) or discovery.")
     defect_details = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     component = StrictCharField(
         max_length=100,

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rma_portal.api import IsOrganisationMember, caller_organisation
+from rma_portal.api import CalendarDateField, IsOrganisationMember, caller_organisation
 from rma_portal.api_errors import ErrorSerializer
 
 from . import rules, selectors
@@ -13,7 +13,7 @@ class WarrantyQuerySerializer(serializers.Serializer):
     """Optional: judge a prospective claim as if notified today. ``defect_kind`` is required
     with ``defect_date`` (the N1 notice deadline runs from receipt or discovery)."""
 
-    defect_date = serializers.DateField(required=False)
+    defect_date = CalendarDateField(required=False)
     defect_kind = serializers.ChoiceField(
         choices=[k.value for k in rules.DefectKind], required=False
     )

@@ -158,6 +158,7 @@ def void_document(*, actor: Actor, document: Document, reason: str) -> Document:
         step.data.update(
             document_id=doc.pk, document_kind=doc.kind, number=doc.number, reason=reason
         )
+        step.tell_partners(WebhookEvent.DOCUMENT_VOIDED)
     return doc
 
 

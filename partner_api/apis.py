@@ -33,9 +33,9 @@ from rma_portal.api_errors import ErrorSerializer
 from rma_portal.exceptions import NotFound
 from rma_portal.parsers import LimitedJSONParser
 
-from . import selectors
+from . import selectors, webhooks
 from .idempotency import idempotent
-from .pagination import ClaimCursorPagination
+from .pagination import ClaimCursorPagination, DeliveryCursorPagination
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -44,10 +44,12 @@ from .serializers import (
     ClaimListQuerySerializer,
     ClaimSerializer,
     ClaimUpdateSerializer,
+    DeliveryListQuerySerializer,
     DocumentSerializer,
     MessageInputSerializer,
     MessageSerializer,
     ShipmentSerializer,
+    WebhookDeliverySerializer,
 )
 
 TAG = ["claims"]
@@ -575,3 +577,70 @@ class DocumentDownloadApi(APIView):
         )
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+# --- Webhook delivery log ------------------------------------------------------------------
+
+DELIVERY_KEY = OpenApiParameter(
+    "delivery_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The delivery's id, sent as `X-CPRO-Delivery`.",
+)
+
+
+class DeliveriesApi(GenericAPIView):
+    """`GET /api/v1/webhooks/deliveries/`: the organisation's webhook delivery log."""
+
+    pagination_class = DeliveryCursorPagination
+    serializer_class = WebhookDeliverySerializer
+
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="webhooks_deliveries_list",
+        summary="Your webhook deliveries, newest first (cursor pagination)",
+        description="Every event for each of your endpoints, sent or not: `failed` (given up "
+        "after the retries) and `skipped` (the endpoint was disabled) are the missed ones; "
+        "ask them again with `redeliver`.",
+        parameters=[DeliveryListQuerySerializer],
+        responses={
+            200: WebhookDeliverySerializer(many=True),
+            400: _errors("Unknown or empty status, bad page size or cursor."),
+            **UNAUTHORISED,
+        },
+    )
+    def get(self, request):
+        query = DeliveryListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        organisation = caller_organisation(request)
+        page = self.paginate_queryset(
+            selectors.deliveries_for_api(organisation, **query.validated_data)
+        )
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+
+class RedeliverApi(APIView):
+    """`POST /api/v1/webhooks/deliveries/{delivery_id}/redeliver/`: send a missed one again."""
+
+    parser_classes = [LimitedJSONParser]
+
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="webhooks_deliveries_redeliver",
+        summary="Send a missed (failed or skipped) delivery again",
+        description="The same payload and `X-CPRO-Delivery`, a fresh round of attempts with "
+        "backoff. No request body.",
+        parameters=[DELIVERY_KEY, IDEMPOTENCY_KEY],
+        request=None,
+        responses={
+            202: WebhookDeliverySerializer,
+            409: _errors("Not missed (pending or delivered), or the endpoint is disabled."),
+            422: REPLAY_MISMATCH,
+            **READ_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request, delivery_id):
+        delivery = selectors.delivery_of(caller_organisation(request), delivery_id)
+        delivery = webhooks.request_redelivery(delivery=delivery)
+        return Response(WebhookDeliverySerializer(delivery).data, status=http.HTTP_202_ACCEPTED)

@@ -14,6 +14,8 @@ class ClaimCursorPagination(CursorPagination):
     the front)."""
 
     ordering = ("-updated_at", "-id")
+    next_example = NEXT_EXAMPLE
+    previous_example = PREVIOUS_EXAMPLE
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -69,6 +71,14 @@ class ClaimCursorPagination(CursorPagination):
 
     def get_paginated_response_schema(self, schema):
         answer = super().get_paginated_response_schema(schema)
-        answer["properties"]["next"]["example"] = NEXT_EXAMPLE
-        answer["properties"]["previous"]["example"] = PREVIOUS_EXAMPLE
+        answer["properties"]["next"]["example"] = self.next_example
+        answer["properties"]["previous"]["example"] = self.previous_example
         return answer
+
+
+class DeliveryCursorPagination(ClaimCursorPagination):
+    """The webhook delivery log, newest first, with the same page sizes and cursors."""
+
+    ordering = ("-created_at", "-id")
+    next_example = NEXT_EXAMPLE.replace("/claims/", "/webhooks/deliveries/")
+    previous_example = PREVIOUS_EXAMPLE.replace("/claims/", "/webhooks/deliveries/")

@@ -30,6 +30,7 @@ from rma_portal.api import CalendarDateField
 from warranty.apis import VerdictSerializer
 
 from . import webhooks
+from .models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 SHORT = max_length(ClaimItem, "serial_number")  # serial, model, PO and PI columns
 MAX_ITEMS = 200
@@ -123,12 +124,8 @@ class AttachmentUploadSerializer(serializers.Serializer):
     )
 
 
-class ClaimListQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
-    updated_since = serializers.DateTimeField(
-        required=False,
-        help_text="ISO 8601; only claims changed at or after this time (without a zone: Seoul).",
-    )
+class QuerySerializer(serializers.Serializer):
+    """Query-string filters: a filter sent empty is a 400, never silently no filter."""
 
     def to_internal_value(self, data):
         # DRF drops an optional query field sent empty (``?status=``), which would list every
@@ -141,6 +138,18 @@ class ClaimListQuerySerializer(serializers.Serializer):
         if empty:
             raise serializers.ValidationError(empty)
         return super().to_internal_value(data)
+
+
+class ClaimListQuerySerializer(QuerySerializer):
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
+    updated_since = serializers.DateTimeField(
+        required=False,
+        help_text="ISO 8601; only claims changed at or after this time (without a zone: Seoul).",
+    )
+
+
+class DeliveryListQuerySerializer(QuerySerializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
 
 
 # --- Output --------------------------------------------------------------------------------
@@ -264,3 +273,32 @@ class DocumentSerializer(serializers.Serializer):
             reverse("api-claim-document-download", args=[document.claim_id, document.pk])
         )
         return super().to_representation(webhooks.document_data(document, download_url=url))
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    """One entry of the delivery log: the event, where it went, and how it went."""
+
+    id = serializers.UUIDField(source="uuid", read_only=True, help_text="X-CPRO-Delivery.")
+    event = serializers.ChoiceField(choices=WebhookEvent.choices, read_only=True)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
+    endpoint_url = serializers.CharField(source="endpoint.url", read_only=True)
+    claim = serializers.IntegerField(source="claim_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "status",
+            "endpoint_url",
+            "claim",
+            "attempts",
+            "response_code",
+            "error",
+            "created_at",
+            "last_attempt_at",
+            "delivered_at",
+            "next_attempt_at",
+            "payload",
+        ]
+        read_only_fields = fields

@@ -48,6 +48,12 @@ urlpatterns = [
         apis.DocumentDownloadApi.as_view(),
         name="api-claim-document-download",
     ),
+    path("webhooks/deliveries/", apis.DeliveriesApi.as_view(), name="api-webhook-deliveries"),
+    path(
+        "webhooks/deliveries/<segment:delivery_id>/redeliver/",
+        apis.RedeliverApi.as_view(),
+        name="api-webhook-redeliver",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^(?P<path>[\s\S]*)\Z", not_found),

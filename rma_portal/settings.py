@@ -357,6 +357,8 @@ SPECTACULAR_SETTINGS = {
         "VerdictStatusEnum": ["covered", "not_covered"],
         "LanguageEnum": "rma_portal.settings.LANGUAGES",
         "ClauseEnum": "warranty.apis.CLAUSE_IDS",
+        "WebhookEventEnum": "partner_api.models.WebhookEvent",
+        "DeliveryStatusEnum": "partner_api.models.DeliveryStatus",
     },
     # A nullable enum is the enum with "nullable: true", not a oneOf with a "NullEnum".
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,

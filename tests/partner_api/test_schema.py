@@ -26,6 +26,8 @@ OPERATIONS = {
     ("post", "/api/v1/claims/{rma_or_id}/attachments/"),
     ("get", "/api/v1/claims/{rma_or_id}/documents/"),
     ("get", "/api/v1/claims/{rma_or_id}/documents/{document_id}/download/"),
+    ("get", "/api/v1/webhooks/deliveries/"),
+    ("post", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver/"),
 }
 
 

@@ -513,6 +513,51 @@ class AttachmentsApi(APIView):
         return Response(AttachmentSerializer(attachment).data, status=http.HTTP_201_CREATED)
 
 
+EVIDENCE_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "video/mp4",
+)
+
+
+class AttachmentDownloadApi(APIView):
+    """`GET /api/v1/claims/{rma_or_id}/attachments/{id}/download/`: the evidence file back."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # The file is not rendered by DRF; errors are JSON whatever the client accepts.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="claims_attachments_download",
+        summary="Download an uploaded evidence file (N5), as stored",
+        description="Images come back as stored: re-encoded, upright, without EXIF. Always "
+        "`Content-Disposition: attachment`.",
+        parameters=[CLAIM_KEY],
+        responses={
+            **{
+                (200, media): OpenApiResponse(OpenApiTypes.BINARY, description="The file")
+                for media in EVIDENCE_TYPES
+            },
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request, rma_or_id, attachment_id):
+        attachment = selectors.stored_attachment(_claim(request, rma_or_id), attachment_id)
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
 class DocumentsApi(APIView):
     """`GET /api/v1/claims/{rma_or_id}/documents/`: Return Authorization, credit/debit notes."""
 

@@ -44,6 +44,23 @@ def attachments_of(claim: Claim) -> QuerySet[Attachment]:
     return claim.attachments.exclude(message__internal=True).order_by("created_at", "pk")
 
 
+def stored_attachment(claim: Claim, attachment_id: int) -> Attachment:
+    """Evidence of the claim the buyer side may see, whose file is there; anything else (an
+    internal note's file, another claim's, another organisation's) is not found."""
+    attachment = (
+        attachments_of(claim).filter(pk=attachment_id).first()
+        if 0 < attachment_id < 2**63
+        else None
+    )
+    if (
+        attachment is None
+        or not attachment.file
+        or not attachment.file.storage.exists(attachment.file.name)
+    ):
+        raise NotFound("No such attachment.")
+    return attachment
+
+
 def documents_of(claim: Claim) -> QuerySet[Document]:
     return claim.documents.select_related("credit_note", "debit_note").order_by("created_at", "pk")
 

@@ -42,6 +42,11 @@ urlpatterns = [
     path(CLAIM + "shipment/", apis.ShipmentApi.as_view(), name="api-claim-shipment"),
     path(CLAIM + "messages/", apis.MessagesApi.as_view(), name="api-claim-messages"),
     path(CLAIM + "attachments/", apis.AttachmentsApi.as_view(), name="api-claim-attachments"),
+    path(
+        CLAIM + "attachments/<int:attachment_id>/download/",
+        apis.AttachmentDownloadApi.as_view(),
+        name="api-claim-attachment-download",
+    ),
     path(CLAIM + "documents/", apis.DocumentsApi.as_view(), name="api-claim-documents"),
     path(
         CLAIM + "documents/<int:document_id>/download/",

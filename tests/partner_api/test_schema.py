@@ -24,6 +24,7 @@ OPERATIONS = {
     ("post", "/api/v1/claims/{rma_or_id}/messages/"),
     ("get", "/api/v1/claims/{rma_or_id}/attachments/"),
     ("post", "/api/v1/claims/{rma_or_id}/attachments/"),
+    ("get", "/api/v1/claims/{rma_or_id}/attachments/{attachment_id}/download/"),
     ("get", "/api/v1/claims/{rma_or_id}/documents/"),
     ("get", "/api/v1/claims/{rma_or_id}/documents/{document_id}/download/"),
     ("get", "/api/v1/webhooks/deliveries/"),

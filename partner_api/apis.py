@@ -679,6 +679,7 @@ class RedeliverApi(APIView):
         request=None,
         responses={
             202: WebhookDeliverySerializer,
+            400: _errors("A malformed Idempotency-Key."),
             409: _errors("Not missed (pending or delivered), or the endpoint is disabled."),
             422: REPLAY_MISMATCH,
             **READ_ERRORS,

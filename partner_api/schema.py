@@ -1,10 +1,11 @@
 """What the OpenAPI schema says about every operation at once (a drf-spectacular hook).
 
 Per-operation facts stay with the views (partner_api/apis.py); here the OpenAPI links of the
-claim lifecycle and the facts that hold for each operation alike, so that none is forgotten: the response headers (``WWW-Authenticate`` on
-401, ``Retry-After`` on 429, ``Idempotent-Replayed`` on a replayed success), 413 and 415 on the
-operations that take a body, and the item counts of a claim (a nested list serializer's
-``allow_empty``/``max_length`` are not described by drf-spectacular itself).
+claim lifecycle and the facts that hold for each operation alike, so that none is forgotten:
+the response headers (``WWW-Authenticate`` on 401, ``Retry-After`` on 429,
+``Idempotent-Replayed`` on a replayed success), 413 and 415 on the operations that take a body,
+and the item counts of a claim (a nested list serializer's ``allow_empty``/``max_length`` are
+not described by drf-spectacular itself).
 """
 
 from __future__ import annotations

@@ -180,3 +180,21 @@ def test_the_draft_example_matches_a_real_draft(schema, api, unit):
     verdict = draft["items"][0]["verdict"]
     assert verdict["notice_date"] == today().isoformat()
     assert set(example_verdict) == set(verdict)
+
+
+def test_the_claim_lifecycle_is_linked(schema):
+    """create → submit → documents: the answer that names a claim links to what can be done
+    with it, by its id."""
+    created = schema["paths"]["/api/v1/claims/"]["post"]["responses"]["201"]["links"]
+    submitted = schema["paths"]["/api/v1/claims/{rma_or_id}/submit/"]["post"]["responses"]["200"]
+    operation_ids = {
+        operation["operationId"] for ops in schema["paths"].values() for operation in ops.values()
+    }
+    assert created["Submit"] == {
+        "operationId": "claims_submit",
+        "parameters": {"rma_or_id": "$response.body#/id"},
+    }
+    assert submitted["links"]["ListDocuments"]["operationId"] == "claims_documents_list"
+    assert "Submit" not in submitted["links"]
+    for link in [*created.values(), *submitted["links"].values()]:
+        assert link["operationId"] in operation_ids

@@ -42,8 +42,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
-        keyword, _sep, raw_key = header.partition(" ")
-        if keyword != self.keyword:
+        keyword, _sep, raw_key = header.strip().partition(" ")
+        if keyword.lower() != self.keyword.lower():  # RFC 9110: schemes are case-insensitive
             return None
         # Guessing keys: after RMA_API_KEY_FAILURE_RATE wrong keys from one client address, every
         # key from there (right or wrong) gets 429 with Retry-After until the window ends.

@@ -177,6 +177,7 @@ def void_document(
             public_reason=public_reason,
         )
         step.tell_buyer("document_voided")  # with its replacement, when one is issued
+        step.tell_partners(WebhookEvent.DOCUMENT_VOIDED)
     return doc
 
 

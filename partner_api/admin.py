@@ -3,9 +3,24 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import webhooks
-from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import MISSED, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+def _redelivered(admin_view, request, queued: int) -> None:
+    admin_view.message_user(
+        request,
+        ngettext(
+            "%(count)d missed delivery queued again.",
+            "%(count)d missed deliveries queued again.",
+            queued,
+        )
+        % {"count": queued},
+        messages.SUCCESS if queued else messages.WARNING,
+    )
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -34,7 +49,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     search_fields = ["url", "organisation__code", "organisation__name"]
     autocomplete_fields = ["organisation"]
     readonly_fields = ["secret", "active", "consecutive_failures", "disabled_at", "created_at"]
-    actions = ["reenable", "disable"]
+    actions = ["reenable", "disable", "redeliver_missed"]
 
     def get_readonly_fields(self, request, obj=None):
         # The secret exists once the endpoint is saved; staff pass it on to the partner.
@@ -68,6 +83,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             webhooks.disable_endpoint(endpoint=endpoint)
         self.message_user(request, f"{queryset.count()} endpoint(s) disabled.", messages.SUCCESS)
 
+    @admin.action(
+        description=_("Redeliver all missed deliveries (failed or skipped)"),
+        permissions=["change"],
+    )
+    def redeliver_missed(self, request, queryset):
+        missed = WebhookDelivery.objects.filter(endpoint__in=queryset, status__in=MISSED)
+        _redelivered(self, request, webhooks.redeliver(list(missed)))
+
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
@@ -88,6 +111,18 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["endpoint__organisation", "claim"]
     search_fields = ["uuid", "claim__rma_number", "endpoint__url"]
     date_hierarchy = "created_at"
+    actions = ["redeliver"]
+
+    @admin.action(
+        description=_("Redeliver the selected missed deliveries"), permissions=["redeliver"]
+    )
+    def redeliver(self, request, queryset):
+        _redelivered(self, request, webhooks.redeliver(list(queryset)))
+
+    def has_redeliver_permission(self, request):
+        # The log stays read-only; sending again is an endpoint's business (staff who manage
+        # endpoints), for deliveries to endpoints that are enabled.
+        return request.user.has_perm("partner_api.change_webhookendpoint")
 
     def has_add_permission(self, request):
         return False

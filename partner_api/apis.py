@@ -19,7 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status as http
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,10 +31,11 @@ from claims.selectors import claim_of, messages_for
 from rma_portal.api import caller_organisation
 from rma_portal.api_errors import ErrorSerializer
 from rma_portal.exceptions import NotFound
+from rma_portal.parsers import LimitedJSONParser
 
-from . import selectors
+from . import selectors, webhooks
 from .idempotency import idempotent
-from .pagination import ClaimCursorPagination
+from .pagination import ClaimCursorPagination, DeliveryCursorPagination
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -43,10 +44,12 @@ from .serializers import (
     ClaimListQuerySerializer,
     ClaimSerializer,
     ClaimUpdateSerializer,
+    DeliveryListQuerySerializer,
     DocumentSerializer,
     MessageInputSerializer,
     MessageSerializer,
     ShipmentSerializer,
+    WebhookDeliverySerializer,
 )
 
 TAG = ["claims"]
@@ -69,9 +72,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Any unique string (a UUID). Repeating the request with the same key replays "
-    "the first response (header `Idempotent-Replayed: true`) instead of acting twice; the same "
-    "key with another request is refused with 422. Kept 24 hours.",
+    pattern=r"^[\x20-\x7E]{1,255}$",
+    description="Any unique string of 1 to 255 printable ASCII characters (a UUID). "
+    "Repeating the request with the same key replays the first response (header "
+    "`Idempotent-Replayed: true`) instead of acting twice; the same key with another request "
+    "is refused with 422. Kept 24 hours.",
 )
 
 
@@ -146,7 +151,8 @@ DRAFT_EXAMPLE = {
     "hold_until": None,
     **CLAIM_COMMON,
     "updated_at": "2026-11-25T11:58:02+09:00",
-    "items": [{**ITEM_OUT_EXAMPLE, "verdict": {**VERDICT_EXAMPLE, "notice_date": None}}],
+    # A draft's preliminary verdict is judged as if notified the day it was saved (N1).
+    "items": [ITEM_OUT_EXAMPLE],
 }
 SUBMITTED_EXAMPLE = {
     **DRAFT_EXAMPLE,
@@ -200,7 +206,7 @@ class ClaimsApi(GenericAPIView):
     """`GET, POST /api/v1/claims/`."""
 
     pagination_class = ClaimCursorPagination
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     serializer_class = ClaimSerializer
 
     @extend_schema(
@@ -265,7 +271,7 @@ class ClaimsApi(GenericAPIView):
 class ClaimDetailApi(APIView):
     """`GET, PATCH /api/v1/claims/{rma_or_id}/`."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -307,7 +313,7 @@ class ClaimDetailApi(APIView):
 class SubmitApi(APIView):
     """`POST /api/v1/claims/{rma_or_id}/submit/`: the notice (N1) and the RMA number (N2)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -345,7 +351,7 @@ class SubmitApi(APIView):
 class CancelApi(APIView):
     """`POST /api/v1/claims/{rma_or_id}/cancel/`."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -371,7 +377,7 @@ class CancelApi(APIView):
 class ShipmentApi(APIView):
     """`POST /api/v1/claims/{rma_or_id}/shipment/`: the return is on its way (R1)."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -404,7 +410,7 @@ class ShipmentApi(APIView):
 class MessagesApi(APIView):
     """`GET, POST /api/v1/claims/{rma_or_id}/messages/`: the thread with CPRO staff."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         tags=TAG,
@@ -507,6 +513,51 @@ class AttachmentsApi(APIView):
         return Response(AttachmentSerializer(attachment).data, status=http.HTTP_201_CREATED)
 
 
+EVIDENCE_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "video/mp4",
+)
+
+
+class AttachmentDownloadApi(APIView):
+    """`GET /api/v1/claims/{rma_or_id}/attachments/{id}/download/`: the evidence file back."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # The file is not rendered by DRF; errors are JSON whatever the client accepts.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="claims_attachments_download",
+        summary="Download an uploaded evidence file (N5), as stored",
+        description="Images come back as stored: re-encoded, upright, without EXIF. Always "
+        "`Content-Disposition: attachment`.",
+        parameters=[CLAIM_KEY],
+        responses={
+            **{
+                (200, media): OpenApiResponse(OpenApiTypes.BINARY, description="The file")
+                for media in EVIDENCE_TYPES
+            },
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request, rma_or_id, attachment_id):
+        attachment = selectors.stored_attachment(_claim(request, rma_or_id), attachment_id)
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
 class DocumentsApi(APIView):
     """`GET /api/v1/claims/{rma_or_id}/documents/`: Return Authorization, credit/debit notes."""
 
@@ -571,3 +622,71 @@ class DocumentDownloadApi(APIView):
         )
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+# --- Webhook delivery log ------------------------------------------------------------------
+
+DELIVERY_KEY = OpenApiParameter(
+    "delivery_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The delivery's id, sent as `X-CPRO-Delivery`.",
+)
+
+
+class DeliveriesApi(GenericAPIView):
+    """`GET /api/v1/webhooks/deliveries/`: the organisation's webhook delivery log."""
+
+    pagination_class = DeliveryCursorPagination
+    serializer_class = WebhookDeliverySerializer
+
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="webhooks_deliveries_list",
+        summary="Your webhook deliveries, newest first (cursor pagination)",
+        description="Every event for each of your endpoints, sent or not: `failed` (given up "
+        "after the retries) and `skipped` (the endpoint was disabled) are the missed ones; "
+        "ask them again with `redeliver`.",
+        parameters=[DeliveryListQuerySerializer],
+        responses={
+            200: WebhookDeliverySerializer(many=True),
+            400: _errors("Unknown or empty status, bad page size or cursor."),
+            **UNAUTHORISED,
+        },
+    )
+    def get(self, request):
+        query = DeliveryListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        organisation = caller_organisation(request)
+        page = self.paginate_queryset(
+            selectors.deliveries_for_api(organisation, **query.validated_data)
+        )
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+
+class RedeliverApi(APIView):
+    """`POST /api/v1/webhooks/deliveries/{delivery_id}/redeliver/`: send a missed one again."""
+
+    parser_classes = [LimitedJSONParser]
+
+    @extend_schema(
+        tags=["webhooks"],
+        operation_id="webhooks_deliveries_redeliver",
+        summary="Send a missed (failed or skipped) delivery again",
+        description="The same payload and `X-CPRO-Delivery`, a fresh round of attempts with "
+        "backoff. No request body.",
+        parameters=[DELIVERY_KEY, IDEMPOTENCY_KEY],
+        request=None,
+        responses={
+            202: WebhookDeliverySerializer,
+            400: _errors("A malformed Idempotency-Key."),
+            409: _errors("Not missed (pending or delivered), or the endpoint is disabled."),
+            422: REPLAY_MISMATCH,
+            **READ_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request, delivery_id):
+        delivery = selectors.delivery_of(caller_organisation(request), delivery_id)
+        delivery = webhooks.request_redelivery(delivery=delivery)
+        return Response(WebhookDeliverySerializer(delivery).data, status=http.HTTP_202_ACCEPTED)

@@ -68,8 +68,8 @@ def fingerprint(method: str, path: str, body_digest: str) -> str:
 
 
 def body_digest(request) -> str:
-    """SHA-256 of the request body. A multipart body differs on every send (its boundary), so
-    it is digested as its fields and files' contents instead."""
+    """SHA-256 of the request's data. A multipart body differs on every send (its boundary), so
+    it is digested as its fields and files' contents; a JSON body as its parsed value."""
     digest = hashlib.sha256()
     if request.content_type.startswith("multipart/"):
         data = request.data
@@ -85,7 +85,12 @@ def body_digest(request) -> str:
                     digest.update(str(value).encode())
                 digest.update(b"\0")
     else:
-        digest.update(request.body)
+        # The parsed JSON, not the bytes: the same data pretty-printed, or with its keys in
+        # another order, is the same request and replays.
+        canonical = json.dumps(
+            request.data, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        digest.update(canonical.encode())
     return digest.hexdigest()
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -57,10 +59,20 @@ class WebhookEvent(models.TextChoices):
     CLAIM_STATUS_CHANGED = "claim.status_changed", _("Claim status changed")
     DOCUMENT_READY = "document.ready", _("Document ready for download")
     MESSAGE_CREATED = "message.created", _("Message in the claim's thread")
+    DOCUMENT_VOIDED = "document.voided", _("Document voided (no longer valid)")
 
 
 def all_webhook_events() -> list[str]:
     return list(WebhookEvent.values)
+
+
+def https_only(url: str) -> None:
+    """Webhooks carry claim data and a signature: only to an https:// URL (http:// with DEBUG,
+    for a receiver on the developer's machine)."""
+    if not settings.DEBUG and not url.lower().startswith("https://"):
+        raise ValidationError(
+            _("Use an https:// URL: webhooks carry claim data."), code="https_only"
+        )
 
 
 def new_webhook_secret() -> str:
@@ -73,7 +85,7 @@ class WebhookEndpoint(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
-    url = models.URLField(_("URL"), max_length=500)
+    url = models.URLField(_("URL"), max_length=500, validators=[https_only])
     description = models.CharField(_("description"), max_length=200, blank=True)
     secret = models.CharField(
         _("signing secret"),
@@ -108,6 +120,11 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending (first attempt or retry due)")
     SUCCEEDED = "succeeded", _("Delivered")
     FAILED = "failed", _("Failed (gave up)")
+    SKIPPED = "skipped", _("Skipped (endpoint disabled)")
+
+
+# Deliveries a partner may ask again (docs/api.md "Webhooks"): never sent, or given up.
+MISSED = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 
 
 class WebhookDelivery(models.Model):

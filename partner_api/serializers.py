@@ -8,7 +8,9 @@ what the selectors loaded and document it in the OpenAPI schema.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,9 +26,11 @@ from claims.models import (
     Message,
     Outcome,
 )
+from rma_portal.api import CalendarDateField
 from warranty.apis import VerdictSerializer
 
 from . import webhooks
+from .models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 SHORT = max_length(ClaimItem, "serial_number")  # serial, model, PO and PI columns
 MAX_ITEMS = 200
@@ -44,16 +48,22 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadField(serializers.FileField):
+    """A file part of a multipart body: binary in the schema, so that generated clients send
+    the bytes, not a URL (drf-spectacular describes a plain FileField as ``format: uri``)."""
+
+
 class ClaimItemInputSerializer(serializers.Serializer):
     """One unit of a claim, the N3 fields as the buyer gives them (blank allowed in a draft)."""
 
-    serial_number = StrictCharField(max_length=SHORT)
+    serial_number = StrictCharField(min_length=1, max_length=SHORT)
     model_code = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
-    shipment_date = serializers.DateField(required=False, allow_null=True)
+    shipment_date = CalendarDateField(required=False, allow_null=True)
     po_number = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
     pi_number = StrictCharField(max_length=SHORT, required=False, allow_blank=True)
     defect_kind = serializers.ChoiceField(choices=DefectKind.choices)
-    defect_date = serializers.DateField(help_text="Date of receipt (manifest) or discovery.")
+    defect_date = CalendarDateField(help_text="Date of receipt (manifest) or discovery.")
     defect_details = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     component = StrictCharField(
         max_length=100,
@@ -67,7 +77,8 @@ class ClaimItemInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         allow_null=True,
-        help_text="A defect reason code.",
+        help_text="One of CPRO's defect reason codes (a slug, e.g. `no-image`). The list is kept "
+        "by CPRO staff and may grow, so it is no fixed enum; an unknown code is a 400.",
     )
 
 
@@ -94,16 +105,16 @@ class CancelSerializer(serializers.Serializer):
 
 
 class ShipmentSerializer(serializers.Serializer):
-    carrier = StrictCharField(max_length=max_length(Claim, "carrier"))
-    tracking_number = StrictCharField(max_length=max_length(Claim, "tracking_number"))
+    carrier = StrictCharField(min_length=1, max_length=max_length(Claim, "carrier"))
+    tracking_number = StrictCharField(min_length=1, max_length=max_length(Claim, "tracking_number"))
 
 
 class MessageInputSerializer(serializers.Serializer):
-    body = StrictCharField(max_length=MAX_TEXT)
+    body = StrictCharField(min_length=1, max_length=MAX_TEXT)
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="JPEG, PNG, GIF, WEBP, PDF or MP4, judged by content.")
+    file = UploadField(help_text="JPEG, PNG, GIF, WEBP, PDF or MP4, judged by content.")
     item = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -113,12 +124,32 @@ class AttachmentUploadSerializer(serializers.Serializer):
     )
 
 
-class ClaimListQuerySerializer(serializers.Serializer):
+class QuerySerializer(serializers.Serializer):
+    """Query-string filters: a filter sent empty is a 400, never silently no filter."""
+
+    def to_internal_value(self, data):
+        # DRF drops an optional query field sent empty (``?status=``), which would list every
+        # claim; docs/api.md: a bad filter is 400, and an empty one is a bad one.
+        empty = {
+            name: [_("This filter is empty: leave it out or give a value.")]
+            for name in self.fields
+            if name in data and not str(data.get(name)).strip()
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)
+
+
+class ClaimListQuerySerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
     updated_since = serializers.DateTimeField(
         required=False,
         help_text="ISO 8601; only claims changed at or after this time (without a zone: Seoul).",
     )
+
+
+class DeliveryListQuerySerializer(QuerySerializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
 
 
 # --- Output --------------------------------------------------------------------------------
@@ -230,7 +261,7 @@ class DocumentSerializer(serializers.Serializer):
     number = serializers.CharField(allow_null=True, help_text="CN/DN number; null for an RA.")
     status = serializers.ChoiceField(choices=DocumentStatus.choices)
     valid = serializers.BooleanField(help_text="False once voided or superseded.")
-    language = serializers.CharField()
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
     verification_code = serializers.CharField()
     created_at = serializers.DateTimeField()
     rendered_at = serializers.DateTimeField(allow_null=True)
@@ -242,3 +273,32 @@ class DocumentSerializer(serializers.Serializer):
             reverse("api-claim-document-download", args=[document.claim_id, document.pk])
         )
         return super().to_representation(webhooks.document_data(document, download_url=url))
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    """One entry of the delivery log: the event, where it went, and how it went."""
+
+    id = serializers.UUIDField(source="uuid", read_only=True, help_text="X-CPRO-Delivery.")
+    event = serializers.ChoiceField(choices=WebhookEvent.choices, read_only=True)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
+    endpoint_url = serializers.CharField(source="endpoint.url", read_only=True)
+    claim = serializers.IntegerField(source="claim_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "status",
+            "endpoint_url",
+            "claim",
+            "attempts",
+            "response_code",
+            "error",
+            "created_at",
+            "last_attempt_at",
+            "delivered_at",
+            "next_attempt_at",
+            "payload",
+        ]
+        read_only_fields = fields

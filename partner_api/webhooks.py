@@ -15,10 +15,11 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,11 +28,13 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from claims.models import ClaimEvent, Document, Message
+from claims.models import Claim, ClaimEvent, Document, Message
 from notifications import outbox
+from rma_portal.exceptions import InvalidState
 
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import MISSED, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +102,32 @@ def message_data(message: Message) -> dict[str, Any]:
     }
 
 
+class TimestampEncoder(DjangoJSONEncoder):
+    """Timestamps as the API renders them (DRF): ISO 8601 in the portal's time zone with its
+    offset and full precision (``2026-11-26T09:10:00.123456+09:00``), not Django's ``…Z`` with
+    milliseconds, so a receiver compares webhook and API times as equals."""
+
+    def default(self, o):
+        if isinstance(o, datetime):
+            if timezone.is_aware(o):
+                o = timezone.localtime(o)
+            return o.isoformat()
+        if isinstance(o, date):
+            return o.isoformat()
+        return super().default(o)
+
+
+SKIPPED_DISABLED = "Skipped: the endpoint is disabled."
+
+
 def payload_for(event: ClaimEvent, name: str) -> dict[str, Any]:
     """The JSON body of webhook event ``name`` caused by ``event``: the one place payloads are
-    built. Plain JSON values only (dates as ISO strings), stored as sent."""
-    claim = event.claim
+    built. Plain JSON values only (dates as ISO strings), stored as sent.
+
+    Built after the act's writes (``workflow.act`` runs the effects after the status save and
+    the event, which moves ``updated_at``): the claim is read again here, so ``updated_at`` is
+    the act's own, never the one before it (receivers order by it)."""
+    claim = Claim.objects.get(pk=event.claim_id)
     data: dict[str, Any] = {"claim": claim_reference(claim)}
     if name in (WebhookEvent.CLAIM_SUBMITTED, WebhookEvent.CLAIM_STATUS_CHANGED):
         data.update(from_status=event.from_status, to_status=event.to_status)
@@ -111,32 +136,33 @@ def payload_for(event: ClaimEvent, name: str) -> dict[str, Any]:
     if name == WebhookEvent.MESSAGE_CREATED:
         message = Message.objects.get(pk=event.data["message"], claim=claim, internal=False)
         data["message"] = message_data(message)
-    if name == WebhookEvent.DOCUMENT_READY:
+    if name in (WebhookEvent.DOCUMENT_READY, WebhookEvent.DOCUMENT_VOIDED):
         document = Document.objects.select_related("credit_note", "debit_note").get(
             pk=event.data["document_id"], claim=claim
         )
         data["document"] = document_data(
             document, download_url=api_url("api-claim-document-download", claim.pk, document.pk)
         )
+    if name == WebhookEvent.DOCUMENT_VOIDED:
+        data["reason"] = event.data.get("reason", "")
     payload = {
         "id": f"evt_{event.pk}_{name.replace('.', '_')}",
         "type": name,
         "created_at": event.created_at,
         "data": data,
     }
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(payload, cls=TimestampEncoder))
 
 
 def emit(event: ClaimEvent, name: str) -> list[WebhookDelivery]:
     """Create the deliveries of webhook event ``name`` caused by ``event`` (the act names it,
     see ``claims.workflow.Step.tell_partners``) and queue their first attempt through the outbox,
     after commit. Runs in the act's transaction; the same event and name twice make no second
-    delivery."""
+    delivery. A disabled endpoint gets its delivery too, recorded as skipped and not sent, so
+    the log holds every event and staff (or the partner, through the API) can redeliver it."""
     endpoints = [
         endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
-            organisation_id=event.claim.organisation_id, active=True
-        )
+        for endpoint in WebhookEndpoint.objects.filter(organisation_id=event.claim.organisation_id)
         if endpoint.subscribes_to(name)
     ]
     if not endpoints:
@@ -144,16 +170,61 @@ def emit(event: ClaimEvent, name: str) -> list[WebhookDelivery]:
     payload = payload_for(event, name)
     created = []
     for endpoint in endpoints:
+        skipped = {} if endpoint.active else {"status": DeliveryStatus.SKIPPED}
         delivery, is_new = WebhookDelivery.objects.get_or_create(
             endpoint=endpoint,
             source_event=event,
             event=name,
-            defaults={"claim_id": event.claim_id, "payload": payload},
+            defaults={
+                "claim_id": event.claim_id,
+                "payload": payload,
+                **skipped,
+                "error": SKIPPED_DISABLED if skipped else "",
+            },
         )
-        if is_new:
+        if is_new and endpoint.active:
             outbox.enqueue(DELIVER_TASK, args=[delivery.pk], dedupe_key=f"webhook:{delivery.pk}")
+        if is_new:
             created.append(delivery)
     return created
+
+
+def redeliver(deliveries) -> int:
+    """Send missed deliveries again (failed, or skipped while the endpoint was disabled): each
+    becomes pending with a fresh round of attempts, the same payload and ``X-CPRO-Delivery``
+    (a receiver that got it after all drops the duplicate). Only to active endpoints; returns
+    how many were queued."""
+    queued = 0
+    with transaction.atomic():
+        rows = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .filter(pk__in=[d.pk for d in deliveries], status__in=MISSED, endpoint__active=True)
+            .order_by("pk")
+        )
+        for delivery in rows:
+            delivery.status = DeliveryStatus.PENDING
+            delivery.attempts = 0
+            delivery.error = ""
+            delivery.next_attempt_at = timezone.now()
+            delivery.save(update_fields=["status", "attempts", "error", "next_attempt_at"])
+            token = secrets.token_hex(4)
+            outbox.enqueue(
+                DELIVER_TASK, args=[delivery.pk], dedupe_key=f"webhook:{delivery.pk}:again:{token}"
+            )
+            queued += 1
+    return queued
+
+
+def request_redelivery(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """A partner asks one missed delivery again (``POST …/deliveries/{uuid}/redeliver/``)."""
+    if delivery.status not in MISSED:
+        raise InvalidState(_("Only a failed or skipped delivery can be sent again."))
+    if not redeliver([delivery]):
+        raise InvalidState(
+            _("The endpoint is disabled: ask CPRO staff to enable it, then ask again.")
+        )
+    delivery.refresh_from_db()
+    return delivery
 
 
 # --- Signing -------------------------------------------------------------------------------
@@ -234,8 +305,8 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> float | None:
             return None  # a duplicate or early message: the scheduled one will come
         endpoint = delivery.endpoint
         if not endpoint.active:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.error = "Not sent: the endpoint is disabled."
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.error = SKIPPED_DISABLED
             delivery.save(update_fields=["status", "error"])
             return None
 

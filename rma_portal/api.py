@@ -4,9 +4,15 @@
 views module loads, so this module must not import rest_framework.views.)
 """
 
-from rest_framework import exceptions, permissions
+import datetime
+import re
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, permissions, serializers
 
 from accounts.models import Organisation
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def caller_organisation(request) -> Organisation:
@@ -24,3 +30,20 @@ class IsOrganisationMember(permissions.BasePermission):
             and request.user.is_authenticated
             and getattr(request.user, "organisation_id", None)
         )
+
+
+class CalendarDateField(serializers.DateField):
+    """A ``YYYY-MM-DD`` date that says what is wrong: "2026-02-30" is no day of the calendar,
+    not a date in the wrong format (DRF says the latter of both)."""
+
+    default_error_messages = {
+        "not_real": _("{value} is not a real date: there is no such day in the calendar."),
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
+            try:
+                datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("not_real", value=value.strip())
+        return super().to_internal_value(value)

@@ -5,6 +5,7 @@ Nested fields are named with dots, as the services name them: ``items.0.serial_n
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -13,6 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from rma_portal.exceptions import DomainError, ValidationFailed
+from rma_portal.parsers import too_large
 
 NON_FIELD = "non_field_errors"
 logger = logging.getLogger("django.request")
@@ -66,6 +68,8 @@ def exception_handler(exc, context):
         status = STATUS_BY_CODE.get(exc.code, 400)
         field = exc.field or ("detail" if status == 404 else NON_FIELD)
         return Response({"errors": {field: [exc.message]}}, status=status)
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit met first: the same 413
+        exc = too_large()
     response = drf_exception_handler(exc, context)
     if response is None:
         # Unexpected: logged like Django's own 500s, answered in the documented body.

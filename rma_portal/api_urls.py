@@ -42,11 +42,22 @@ urlpatterns = [
     path(CLAIM + "shipment/", apis.ShipmentApi.as_view(), name="api-claim-shipment"),
     path(CLAIM + "messages/", apis.MessagesApi.as_view(), name="api-claim-messages"),
     path(CLAIM + "attachments/", apis.AttachmentsApi.as_view(), name="api-claim-attachments"),
+    path(
+        CLAIM + "attachments/<int:attachment_id>/download/",
+        apis.AttachmentDownloadApi.as_view(),
+        name="api-claim-attachment-download",
+    ),
     path(CLAIM + "documents/", apis.DocumentsApi.as_view(), name="api-claim-documents"),
     path(
         CLAIM + "documents/<int:document_id>/download/",
         apis.DocumentDownloadApi.as_view(),
         name="api-claim-document-download",
+    ),
+    path("webhooks/deliveries/", apis.DeliveriesApi.as_view(), name="api-webhook-deliveries"),
+    path(
+        "webhooks/deliveries/<segment:delivery_id>/redeliver/",
+        apis.RedeliverApi.as_view(),
+        name="api-webhook-redeliver",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -349,6 +349,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rma_portal.api.IsOrganisationMember"],
     "EXCEPTION_HANDLER": "rma_portal.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["partner_api.throttling.ApiKeyRateThrottle"],
+    # JSON with a size (413) and a nesting (400) limit, in the error body (rma_portal/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "rma_portal.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CPRO RMA Portal API",
@@ -364,8 +370,19 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "claims.models.ClaimStatus",
         "DocumentStatusEnum": "claims.models.DocumentStatus",
+        "DocumentKindEnum": "claims.models.DocumentKind",
         "VerdictStatusEnum": ["covered", "not_covered"],
+        "LanguageEnum": "rma_portal.settings.LANGUAGES",
+        "ClauseEnum": "warranty.apis.CLAUSE_IDS",
+        "WebhookEventEnum": "partner_api.models.WebhookEvent",
+        "DeliveryStatusEnum": "partner_api.models.DeliveryStatus",
     },
+    # A nullable enum is the enum with "nullable: true", not a oneOf with a "NullEnum".
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "partner_api.schema.document_every_operation",
+    ],
 }
 
 # Partner API (SPEC "Partner API"): requests per key, webhook retries (base·2ⁿ s, capped) and
@@ -390,6 +407,12 @@ RMA_OUTBOX_DONE_WITHIN = {
     "default": 600,
 }
 RMA_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("RMA_OUTBOX_MAX_ATTEMPTS", "6"))
+# The largest JSON body the API reads (413 above): a claim at the documented maxima, 200 items
+# with 10,000-character Korean details escaped as \uXXXX, is about 12.5 MB.
+RMA_API_MAX_JSON_BYTES = int(os.environ.get("RMA_API_MAX_JSON_BYTES", str(16 * 1024 * 1024)))
+# Django's own limit on a body read whole (JSON, and a form's fields without its files) is the
+# same, so the API's parser, not Django's HTML 400, answers an oversized body (413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = RMA_API_MAX_JSON_BYTES
 RMA_WEBHOOK_RETRY_BASE_DELAY = float(os.environ.get("RMA_WEBHOOK_RETRY_BASE_DELAY", "1"))
 RMA_WEBHOOK_RETRY_MAX_DELAY = 3600
 RMA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("RMA_WEBHOOK_MAX_ATTEMPTS", "16"))

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rma_portal.api import IsOrganisationMember, caller_organisation
+from rma_portal.api import CalendarDateField, IsOrganisationMember, caller_organisation
 from rma_portal.api_errors import ErrorSerializer
 
 from . import rules, selectors
@@ -13,15 +13,27 @@ class WarrantyQuerySerializer(serializers.Serializer):
     """Optional: judge a prospective claim as if notified today. ``defect_kind`` is required
     with ``defect_date`` (the N1 notice deadline runs from receipt or discovery)."""
 
-    defect_date = serializers.DateField(required=False)
+    defect_date = CalendarDateField(required=False)
     defect_kind = serializers.ChoiceField(
         choices=[k.value for k in rules.DefectKind], required=False
     )
     component = serializers.CharField(required=False, max_length=100)
 
 
+# Every clause ID of the warranty terms (SPEC "Clauses"); verdicts cite some of them.
+CLAUSE_IDS = [
+    *(f"W{n}" for n in range(1, 6)),
+    *(f"N{n}" for n in range(1, 6)),
+    "R1",
+    "R2",
+    "D1",
+    "D2",
+    "S1",
+]
+
+
 class ReasonSerializer(serializers.Serializer):
-    clause = serializers.CharField()
+    clause = serializers.ChoiceField(choices=CLAUSE_IDS)
     text = serializers.CharField()
 
 
@@ -33,13 +45,13 @@ class VerdictSerializer(serializers.Serializer):
     start_date = serializers.DateField()
     start_basis = serializers.ChoiceField(choices=["delivery", "shipment"])
     period_months = serializers.IntegerField()
-    period_clause = serializers.CharField()
+    period_clause = serializers.ChoiceField(choices=CLAUSE_IDS)
     end_date = serializers.DateField()
     defect_date = serializers.DateField(allow_null=True)
     notice_date = serializers.DateField(allow_null=True)
     notice_deadline = serializers.DateField(allow_null=True)
     policy_version = serializers.CharField()
-    clauses = serializers.ListField(child=serializers.CharField())
+    clauses = serializers.ListField(child=serializers.ChoiceField(choices=CLAUSE_IDS))
     reasons = ReasonSerializer(many=True)
 
 

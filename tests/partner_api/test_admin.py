@@ -8,7 +8,8 @@ from django.contrib.auth.models import Permission
 
 from accounts.models import ApiKey
 from accounts.services import authenticate_api_key, create_api_key
-from partner_api.models import WebhookDelivery, WebhookEndpoint
+from notifications.models import OutboxMessage
+from partner_api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +116,69 @@ def test_the_delivery_log_is_read_only(admin_client, org):
     assert "claim.submitted" in listing.content.decode()
     assert edit.status_code == 403
     assert admin_client.get("/admin/partner_api/webhookdelivery/add/").status_code == 403
+
+
+def test_staff_redeliver_selected_missed_deliveries(admin_client, org):
+    endpoint = WebhookEndpoint.objects.create(organisation=org, url="https://x.example/h")
+    missed = [
+        WebhookDelivery.objects.create(
+            endpoint=endpoint, event="claim.submitted", payload={}, status=status
+        )
+        for status in (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+    ]
+    delivered = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="claim.submitted", payload={}, status=DeliveryStatus.SUCCEEDED
+    )
+
+    response = admin_client.post(
+        "/admin/partner_api/webhookdelivery/",
+        {
+            "action": "redeliver",
+            "_selected_action": [d.pk for d in [*missed, delivered]],
+        },
+        follow=True,
+    )
+
+    assert "2 missed deliveries queued again." in response.content.decode()
+    statuses = {d.pk: d.status for d in WebhookDelivery.objects.all()}
+    assert statuses == {
+        missed[0].pk: DeliveryStatus.PENDING,
+        missed[1].pk: DeliveryStatus.PENDING,
+        delivered.pk: DeliveryStatus.SUCCEEDED,
+    }
+    queued = set(OutboxMessage.objects.values_list("dedupe_key", flat=True))
+    assert {k.rsplit(":", 2)[0] for k in queued} == {f"webhook:{d.pk}" for d in missed}
+
+
+def test_staff_redeliver_every_missed_delivery_of_an_endpoint(admin_client, org):
+    endpoint = WebhookEndpoint.objects.create(organisation=org, url="https://x.example/h")
+    other = WebhookEndpoint.objects.create(organisation=org, url="https://y.example/h")
+    mine = WebhookDelivery.objects.create(
+        endpoint=endpoint, event="claim.submitted", payload={}, status=DeliveryStatus.SKIPPED
+    )
+    theirs = WebhookDelivery.objects.create(
+        endpoint=other, event="claim.submitted", payload={}, status=DeliveryStatus.FAILED
+    )
+
+    response = admin_client.post(
+        "/admin/partner_api/webhookendpoint/",
+        {"action": "redeliver_missed", "_selected_action": [endpoint.pk]},
+        follow=True,
+    )
+
+    assert "1 missed delivery queued again." in response.content.decode()
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+
+
+def test_an_http_endpoint_url_is_refused_in_the_admin(admin_client, org, settings):
+    settings.DEBUG = False
+    response = admin_client.post(
+        "/admin/partner_api/webhookendpoint/add/",
+        {"organisation": org.pk, "url": "http://partner.example/h", "events": ["claim.submitted"]},
+    )
+
+    assert response.status_code == 200
+    assert "Use an https:// URL: webhooks carry claim data." in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()

@@ -1,5 +1,6 @@
 """The claim's actions through the API: shipment (R1), the thread, evidence (N5), documents."""
 
+import hashlib
 import io
 
 import pypdf
@@ -223,3 +224,51 @@ def test_a_partners_message_outside_an_information_request_is_a_plain_message(ap
     stored = Claim.objects.get(pk=claim["id"])
     assert stored.status == "submitted"
     assert stored.events.order_by("-pk").values_list("kind", flat=True)[0] == "post_message"
+
+
+def _upload(client, claim_id, name="label.png"):
+    response = client.post(
+        f"/api/v1/claims/{claim_id}/attachments/",
+        {"file": SimpleUploadedFile(name, PNG, "image/png")},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_an_attachment_downloads_back_as_stored(api, unit):
+    draft = create_draft(api, unit)
+    uploaded = _upload(api, draft["id"])
+
+    response = api.get(f"/api/v1/claims/{draft['id']}/attachments/{uploaded['id']}/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Cache-Control"] == "private, no-store"
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == uploaded["sha256"]
+    assert len(body) == uploaded["size"]
+
+
+def test_another_organisations_or_claims_attachment_is_404(api, org, unit, second_unit, stranger):
+    theirs = _upload(stranger["api"], stranger["claim"].pk)
+    mine = create_draft(api, unit)
+    other_of_mine = create_draft(api, second_unit)
+    own = _upload(api, mine["id"])
+
+    urls = [
+        f"/api/v1/claims/{stranger['claim'].pk}/attachments/{theirs['id']}/download/",
+        f"/api/v1/claims/{mine['id']}/attachments/{theirs['id']}/download/",
+        f"/api/v1/claims/{other_of_mine['id']}/attachments/{own['id']}/download/",
+        f"/api/v1/claims/{mine['id']}/attachments/999999999/download/",
+        f"/api/v1/claims/{mine['id']}/attachments/99999999999999999999/download/",
+    ]
+    for url in urls:
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["errors"]["detail"]
+    assert (
+        api.get(f"/api/v1/claims/{mine['id']}/attachments/{own['id']}/download/").status_code == 200
+    )

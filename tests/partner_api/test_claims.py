@@ -308,3 +308,56 @@ def test_staff_without_an_organisation_are_refused_403(staff):
     client.force_login(staff)
 
     assert client.get("/api/v1/claims/").status_code == 403
+
+
+@pytest.mark.parametrize("field", ["defect_date", "shipment_date"])
+def test_an_impossible_date_says_it_is_no_real_date(api, unit, field):
+    response = api.post(
+        "/api/v1/claims/", {"items": [item_payload(unit, **{field: "2026-02-30"})]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        f"items.0.{field}": ["2026-02-30 is not a real date: there is no such day in the calendar."]
+    }
+
+
+def test_a_date_in_another_format_still_says_so(api, unit):
+    response = api.post(
+        "/api/v1/claims/", {"items": [item_payload(unit, defect_date="30.11.2026")]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "wrong format" in response.json()["errors"]["items.0.defect_date"][0]
+
+
+def test_the_warranty_query_says_an_impossible_date_is_no_real_date(api, unit):
+    response = api.get(
+        f"/api/v1/units/{unit.serial_number}/warranty/",
+        {"defect_date": "2026-02-30", "defect_kind": "hidden"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "defect_date": ["2026-02-30 is not a real date: there is no such day in the calendar."]
+    }
+
+
+@pytest.mark.parametrize("scheme", ["Api-Key", "api-key", "API-KEY", "aPi-kEy"])
+def test_the_authorization_scheme_is_case_insensitive(api_key, unit, scheme):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {api_key[1]}")
+
+    response = client.get("/api/v1/claims/")
+
+    assert response.status_code == 200, response.content
+
+
+def test_another_scheme_is_still_401(api_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key[1]}")
+
+    response = client.get("/api/v1/claims/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key"

@@ -2,6 +2,7 @@
 same key, no double execution under concurrency, keys purged after 24 hours."""
 
 import datetime
+import json
 import threading
 import time
 
@@ -210,3 +211,26 @@ def test_concurrent_duplicates_do_not_both_execute(api_key, unit, monkeypatch):
     assert responses[0].json() == responses[1].json()
     assert sorted(r.get("Idempotent-Replayed", "") for r in responses) == ["", "true"]
     assert Message.objects.filter(body="Once.").count() == 1
+
+
+def test_the_same_json_in_other_whitespace_and_key_order_replays(api, unit):
+    """The parsed JSON is compared, not the bytes: a pretty-printed retry is the same request."""
+    body = {"items": [item_payload(unit)], "buyer_reference": "Ticket 4471"}
+    compact = json.dumps(body, separators=(",", ":")).encode()
+    pretty = json.dumps(dict(reversed(body.items())), indent=4, ensure_ascii=True).encode()
+
+    first = api.generic(
+        "POST",
+        "/api/v1/claims/",
+        compact,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="w",
+    )
+    second = api.generic(
+        "POST", "/api/v1/claims/", pretty, content_type="application/json", HTTP_IDEMPOTENCY_KEY="w"
+    )
+
+    assert first.status_code == second.status_code == 201
+    assert second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+    assert Claim.objects.count() == 1

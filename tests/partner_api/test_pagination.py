@@ -86,6 +86,15 @@ def test_filter_by_updated_since(api, five_claims):
         ({"updated_since": "yesterday"}, "updated_since"),
         ({"updated_since": "2026-13-01T00:00:00Z"}, "updated_since"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"status": ""}, "status"),
+        ({"updated_since": ""}, "updated_since"),
+        ({"updated_since": "  "}, "updated_since"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "-5"}, "page_size"),
+        ({"page_size": "abc"}, "page_size"),
+        ({"page_size": ""}, "page_size"),
+        ({"page_size": "201"}, "page_size"),
+        ({"page_size": "²"}, "page_size"),
     ],
 )
 def test_a_bad_filter_or_cursor_is_400(api, five_claims, query, field):
@@ -93,3 +102,17 @@ def test_a_bad_filter_or_cursor_is_400(api, five_claims, query, field):
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_page_size_at_the_maximum_is_served(api, five_claims):
+    response = api.get("/api/v1/claims/", {"page_size": "200"})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 5
+
+
+def test_the_messages_name_what_is_wrong(api, five_claims):
+    empty = api.get("/api/v1/claims/", {"status": ""}).json()["errors"]
+    assert empty == {"status": ["This filter is empty: leave it out or give a value."]}
+    size = api.get("/api/v1/claims/", {"page_size": "0"}).json()["errors"]
+    assert size == {"page_size": ["Use a whole number from 1 to 200."]}

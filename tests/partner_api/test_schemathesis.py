@@ -19,8 +19,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ensure_resource_availability,
+    ignored_auth,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
+    use_after_free,
 )
 
 from claims import services
@@ -36,6 +40,15 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+]
+
+
+STATEFUL_CHECKS = [
+    *CHECKS,
+    negative_data_rejection,
+    ignored_auth,
+    use_after_free,
+    ensure_resource_availability,
 ]
 
 
@@ -85,3 +98,38 @@ def example_claims(keep_test_connection, settings, org, api_key):
 )
 def test_every_operation_conforms_to_the_schema(case, api_key, example_claims):
     case.call_and_validate(headers={"Authorization": f"Api-Key {api_key[1]}"}, checks=CHECKS)
+
+
+def test_the_claim_lifecycle_holds_in_stateful_runs(api_key, example_claims):
+    """Stateful (issue 14): schemathesis follows the schema's OpenAPI links — a created claim
+    is retrieved, changed, submitted, cancelled, written to, given evidence and asked for its
+    documents — and every response passes the conformance checks and the stateful ones (auth
+    enforced, created resources available, nothing used after it is gone, invalid data
+    refused). Not ``positive_data_acceptance``: schema-valid data is refused by the rules the
+    schema cannot state (a serial must be one of your units, N3 on submit), with 400."""
+    lifecycle = load_schema()  # its own, so the auth provider stays with this test
+
+    @lifecycle.auth()
+    class ApiKey:
+        """The key through schemathesis' auth, so that its auth check knows it is a real one
+        and can take it away (401 expected) or replace it with a wrong one (401 expected)."""
+
+        def get(self, case, context):
+            return api_key[1]
+
+        def set(self, case, key, context):
+            case.headers = {**(case.headers or {}), "Authorization": f"Api-Key {key}"}
+
+    class ClaimLifecycle(lifecycle.as_state_machine()):
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=STATEFUL_CHECKS, transport_kwargs=kwargs)
+
+    ClaimLifecycle.run(
+        settings=settings(
+            max_examples=50,
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -91,15 +91,127 @@ def test_a_rendered_document_is_document_ready_with_its_download_link(api, org, 
     )
 
 
-def test_only_active_subscribed_endpoints_of_the_claims_organisation(api, org, unit, stranger):
+def test_only_subscribed_endpoints_of_the_claims_organisation(api, org, unit, stranger):
     wanted = endpoint_for(org, events=["claim.status_changed"])
     endpoint_for(org, events=["message.created"])
-    endpoint_for(org, active=False)
+    disabled = endpoint_for(org, events=["claim.status_changed"], active=False)
     endpoint_for(stranger["org"])
 
     submitted(api, unit)
 
-    assert [(d.endpoint, d.event) for d in deliveries()] == [(wanted, "claim.status_changed")]
+    made = [(d.endpoint, d.event, d.status) for d in deliveries()]
+    assert made == [
+        (wanted, "claim.status_changed", DeliveryStatus.PENDING),
+        (disabled, "claim.status_changed", DeliveryStatus.SKIPPED),
+    ]
+
+
+def test_an_event_while_the_endpoint_is_disabled_is_logged_skipped_and_not_queued(api, org, unit):
+    endpoint = endpoint_for(org, events=["claim.submitted"], active=False)
+
+    submitted(api, unit)
+
+    [delivery] = deliveries()
+    assert (delivery.endpoint, delivery.status) == (endpoint, DeliveryStatus.SKIPPED)
+    assert delivery.error == "Skipped: the endpoint is disabled."
+    assert delivery.payload["type"] == "claim.submitted"
+    keys = OutboxMessage.objects.values_list("dedupe_key", flat=True)
+    assert not [k for k in keys if k.startswith(f"webhook:{delivery.pk}")]
+
+
+def test_missed_deliveries_are_redelivered_once_the_endpoint_is_enabled(api, org, unit):
+    endpoint = endpoint_for(org, events=["claim.submitted"], active=False)
+    submitted(api, unit)
+    [delivery] = deliveries()
+    assert webhooks.redeliver([delivery]) == 0  # still disabled: nothing to send to
+
+    webhooks.reenable_endpoint(endpoint=endpoint)
+    assert webhooks.redeliver([delivery]) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.error) == (DeliveryStatus.PENDING, 0, "")
+    with Receiver(secret=endpoint.secret) as receiver:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url)
+        webhooks.deliver(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    [received] = receiver.requests
+    assert received["headers"]["x-cpro-delivery"] == str(delivery.uuid)
+    assert webhooks.redeliver([delivery]) == 0  # delivered: nothing missed
+
+
+def test_payloads_carry_the_claims_updated_at_after_the_act(api, org, unit, staff):
+    """message.created and document.ready: the claim's updated_at is the act's own (the same as
+    the API answers afterwards), never the one before the act."""
+    endpoint_for(org, events=["message.created", "document.ready"])
+    claim = Claim.objects.get(pk=submitted(api, unit)["id"])
+    before = api.get(f"/api/v1/claims/{claim.pk}/").json()["updated_at"]
+
+    api.post(f"/api/v1/claims/{claim.pk}/messages/", {"body": "Hello CPRO"}, format="json")
+    after_message = api.get(f"/api/v1/claims/{claim.pk}/").json()["updated_at"]
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
+    document_service.render(Document.objects.get(claim=claim))
+    after_document = api.get(f"/api/v1/claims/{claim.pk}/").json()["updated_at"]
+
+    message, ready = deliveries()
+    assert after_message != before
+    assert message.payload["data"]["claim"]["updated_at"] == after_message
+    assert ready.payload["data"]["claim"]["updated_at"] == after_document
+
+
+def test_webhook_timestamps_are_formatted_as_the_api_formats_them(api, org, unit):
+    endpoint_for(org, events=["message.created"])
+    claim = submitted(api, unit)
+    posted = api.post(f"/api/v1/claims/{claim['id']}/messages/", {"body": "Hi"}, format="json")
+
+    [delivery] = deliveries()
+    payload = delivery.payload
+    assert payload["data"]["message"]["created_at"] == posted.json()["created_at"]
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+09:00")
+    for value in (
+        payload["created_at"],
+        payload["data"]["claim"]["updated_at"],
+        payload["data"]["message"]["created_at"],
+    ):
+        assert stamp.fullmatch(value), value
+
+
+def test_voiding_a_document_is_document_voided(api, org, unit, staff):
+    endpoint_for(org, events=["document.voided"])
+    claim = Claim.objects.get(pk=submitted(api, unit)["id"])
+    services.authorize_return(actor=Actor.staff(staff), claim=claim)
+    document = document_service.render(Document.objects.get(claim=claim))
+
+    document_service.void_document(
+        actor=Actor.staff(staff), document=document, reason="Wrong address"
+    )
+
+    [voided] = deliveries()
+    data = voided.payload["data"]
+    assert voided.event == voided.payload["type"] == "document.voided"
+    assert (data["document"]["id"], data["document"]["valid"]) == (document.pk, False)
+    assert data["reason"] == "Wrong address"
+
+
+@pytest.mark.parametrize("debug, allowed", [(False, False), (True, True)])
+def test_endpoint_urls_are_https_only_outside_debug(org, settings, debug, allowed):
+    from django.core.exceptions import ValidationError
+
+    settings.DEBUG = debug
+    endpoint = WebhookEndpoint(
+        organisation=org, url="http://partner.example/hooks", events=["claim.submitted"]
+    )
+    if allowed:
+        endpoint.full_clean()
+    else:
+        with pytest.raises(ValidationError) as refused:
+            endpoint.full_clean()
+        assert refused.value.message_dict == {
+            "url": ["Use an https:// URL: webhooks carry claim data."]
+        }
+    WebhookEndpoint(
+        organisation=org, url="https://partner.example/hooks", events=["claim.submitted"]
+    ).full_clean()
 
 
 def test_the_same_event_twice_makes_no_second_delivery(api, org, unit):
@@ -222,7 +334,8 @@ def test_a_disabled_endpoints_pending_delivery_is_not_sent(api, org, unit):
         assert webhooks.deliver(deliveries()[0].pk) is None
 
     assert receiver.requests == []
-    assert deliveries()[0].status == DeliveryStatus.FAILED
+    assert deliveries()[0].status == DeliveryStatus.SKIPPED
+    assert deliveries()[0].error == "Skipped: the endpoint is disabled."
 
 
 def test_overdue_retries_are_queued_again_once_per_attempt(api, org, unit):
@@ -298,3 +411,60 @@ def test_the_beat_sweep_purges_old_idempotency_keys_and_requeues_lost_retries(ap
     assert tasks.sweep() == {"idempotency_keys_purged": 1, "webhooks_overdue": 1}
     assert tasks.sweep() == {"idempotency_keys_purged": 0, "webhooks_overdue": 1}
     assert OutboxMessage.objects.filter(dedupe_key__contains=":retry:").count() == 1
+
+
+# --- The delivery log through the API: list, ask a redelivery ------------------------------
+
+
+def test_the_api_lists_the_organisations_deliveries_only(api, org, unit, stranger):
+    endpoint = endpoint_for(org, events=["claim.submitted"], active=False)
+    endpoint_for(stranger["org"], events=["claim.submitted"])
+    submitted(api, unit)
+    stranger["api"].post(f"/api/v1/claims/{stranger['claim'].pk}/submit/")
+    [ours] = deliveries(endpoint=endpoint)
+
+    response = api.get("/api/v1/webhooks/deliveries/")
+
+    assert response.status_code == 200
+    [listed] = response.json()["results"]
+    assert listed["id"] == str(ours.uuid)
+    assert (listed["event"], listed["status"]) == ("claim.submitted", "skipped")
+    assert listed["error"] == "Skipped: the endpoint is disabled."
+    assert listed["payload"] == ours.payload
+    skipped = api.get("/api/v1/webhooks/deliveries/", {"status": "skipped"}).json()["results"]
+    assert [d["id"] for d in skipped] == [str(ours.uuid)]
+    assert api.get("/api/v1/webhooks/deliveries/", {"status": "pending"}).json()["results"] == []
+    assert api.get("/api/v1/webhooks/deliveries/", {"status": ""}).status_code == 400
+
+
+def test_the_api_redelivers_a_missed_delivery(api, org, unit, stranger):
+    endpoint = endpoint_for(org, events=["claim.submitted"], active=False)
+    submitted(api, unit)
+    [delivery] = deliveries()
+    url = f"/api/v1/webhooks/deliveries/{delivery.uuid}/redeliver/"
+
+    refused = api.post(url)
+    assert refused.status_code == 409
+    assert "disabled" in refused.json()["errors"]["non_field_errors"][0]
+
+    webhooks.reenable_endpoint(endpoint=endpoint)
+    assert stranger["api"].post(url).status_code == 404  # another organisation's
+    response = api.post(url, HTTP_IDEMPOTENCY_KEY="again-1")
+
+    assert response.status_code == 202, response.content
+    assert (response.json()["status"], response.json()["attempts"]) == ("pending", 0)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    keys = OutboxMessage.objects.values_list("dedupe_key", flat=True)
+    assert [k for k in keys if k.startswith(f"webhook:{delivery.pk}:again:")]
+    again = api.post(url)
+    assert again.status_code == 409  # pending now: nothing missed
+    assert "failed or skipped" in again.json()["errors"]["non_field_errors"][0]
+
+
+@pytest.mark.parametrize("key", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_an_unknown_delivery_is_404(api, key):
+    response = api.post(f"/api/v1/webhooks/deliveries/{key}/redeliver/")
+
+    assert response.status_code == 404
+    assert response.json()["errors"]["detail"]

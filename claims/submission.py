@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rma_portal.exceptions import (
     RuleInputError,
@@ -33,14 +34,17 @@ from .models import (
 from .numbering import next_number
 from .workflow import act
 
-# N3: what the buyer must give for every item to obtain an RMA number, with its label.
-N3_FIELDS: dict[str, str] = {
-    "model_code": "model",
-    "serial_number": "serial number",
-    "shipment_date": "date of shipment",
-    "po_number": "PO number",
-    "pi_number": "CPRO PI number",
-    "defect_details": "details of the defect",
+# N3: what the buyer must give for every item to obtain an RMA number, each with the whole
+# sentence that asks for it (a sentence per field: "details … are", and natural Korean).
+N3_FIELDS = {
+    "model_code": gettext_lazy("The model is required to obtain an RMA number (N3)."),
+    "serial_number": gettext_lazy("The serial number is required to obtain an RMA number (N3)."),
+    "shipment_date": gettext_lazy("The date of shipment is required to obtain an RMA number (N3)."),
+    "po_number": gettext_lazy("The PO number is required to obtain an RMA number (N3)."),
+    "pi_number": gettext_lazy("The CPRO PI number is required to obtain an RMA number (N3)."),
+    "defect_details": gettext_lazy(
+        "The details of the defect are required to obtain an RMA number (N3)."
+    ),
 }
 
 
@@ -82,14 +86,10 @@ def _check_submission(claim: Claim, items: list[ClaimItem], notice_date: date) -
                 _("Unit %(serial)s is already in open claim %(rma)s: follow it there.")
                 % {"serial": item.serial_number, "rma": open_elsewhere[item.unit_id]},
             )
-        for name, label in N3_FIELDS.items():
+        for name, required in N3_FIELDS.items():
             value = getattr(item, name)
             if value is None or (isinstance(value, str) and not value.strip()):
-                errors.add(
-                    p + name,
-                    _("The %(field)s is required to obtain an RMA number (N3).")
-                    % {"field": _(label)},
-                )
+                errors.add(p + name, str(required))
         if item.unit.shipment.buyer_id != claim.organisation_id:
             # The shipment records changed hands since the draft: same answer as unknown.
             errors.add(

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfWriter
 
 from claims import services
@@ -196,6 +196,34 @@ def test_missing_n3_fields_are_reported_per_item_and_nothing_changes_n3(buyer, u
     assert claim.event_count == events_before
     assert not NumberSequence.objects.filter(kind="RMA", last__gt=0).exists()
     assert all(item.mismatches == [] for item in claim.items.all())
+
+
+def test_each_missing_n3_field_is_asked_for_in_a_whole_sentence_in_en_and_ko_n3(
+    buyer, unit, org, model
+):
+    """Issue 14: "The details of the defect are required", not "… is required"; and each
+    field its own sentence in Korean, not a label spliced into one template."""
+    claim = services.create_draft(
+        actor=buyer,
+        items=[{"serial_number": "SN-1", "defect_kind": "manifest", "defect_date": "2026-11-24"}],
+    )
+
+    errors = errors_of(lambda: services.submit(actor=buyer, claim=claim))
+    with translation.override("ko"):
+        errors_ko = errors_of(lambda: services.submit(actor=buyer, claim=claim))
+
+    assert errors["items.0.defect_details"] == [
+        "The details of the defect are required to obtain an RMA number (N3)."
+    ]
+    assert errors["items.0.shipment_date"] == [
+        "The date of shipment is required to obtain an RMA number (N3)."
+    ]
+    assert errors_ko["items.0.defect_details"] == [
+        "RMA 번호를 받으려면 하자 상세 내용을 입력해야 합니다(N3)."
+    ]
+    assert errors_ko["items.0.pi_number"] == [
+        "RMA 번호를 받으려면 CPRO PI 번호를 입력해야 합니다(N3)."
+    ]
 
 
 def test_mismatches_with_cpros_records_are_flagged_not_refused_n3(buyer, unit):

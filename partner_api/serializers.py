@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -26,7 +25,7 @@ from claims.models import (
     Message,
     Outcome,
 )
-from rma_portal.api import CalendarDateField
+from rma_portal.api import CalendarDateField, QuerySerializer
 from warranty.apis import VerdictSerializer
 
 from . import webhooks
@@ -122,22 +121,6 @@ class AttachmentUploadSerializer(serializers.Serializer):
         max_value=2**63 - 1,
         help_text="The id of one of the claim's items; leave out for the whole claim.",
     )
-
-
-class QuerySerializer(serializers.Serializer):
-    """Query-string filters: a filter sent empty is a 400, never silently no filter."""
-
-    def to_internal_value(self, data):
-        # DRF drops an optional query field sent empty (``?status=``), which would list every
-        # claim; docs/api.md: a bad filter is 400, and an empty one is a bad one.
-        empty = {
-            name: [_("This filter is empty: leave it out or give a value.")]
-            for name in self.fields
-            if name in data and not str(data.get(name)).strip()
-        }
-        if empty:
-            raise serializers.ValidationError(empty)
-        return super().to_internal_value(data)
 
 
 class ClaimListQuerySerializer(QuerySerializer):

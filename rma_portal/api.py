@@ -47,3 +47,19 @@ class CalendarDateField(serializers.DateField):
             except ValueError:
                 self.fail("not_real", value=value.strip())
         return super().to_internal_value(value)
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query-string filters: a filter sent empty is a 400, never silently no filter."""
+
+    def to_internal_value(self, data):
+        # DRF drops an optional query field sent empty (``?status=``), which would list every
+        # claim; docs/api.md: a bad filter is 400, and an empty one is a bad one.
+        empty = {
+            name: [_("This filter is empty: leave it out or give a value.")]
+            for name in self.fields
+            if name in data and not str(data.get(name)).strip()
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)

@@ -3,13 +3,18 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rma_portal.api import CalendarDateField, IsOrganisationMember, caller_organisation
+from rma_portal.api import (
+    CalendarDateField,
+    IsOrganisationMember,
+    QuerySerializer,
+    caller_organisation,
+)
 from rma_portal.api_errors import ErrorSerializer
 
 from . import rules, selectors
 
 
-class WarrantyQuerySerializer(serializers.Serializer):
+class WarrantyQuerySerializer(QuerySerializer):
     """Optional: judge a prospective claim as if notified today. ``defect_kind`` is required
     with ``defect_date`` (the N1 notice deadline runs from receipt or discovery)."""
 

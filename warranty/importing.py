@@ -11,9 +11,11 @@ are checked against and what the warranty period (W1) counts from, so a half-imp
 have claims judged against wrong data.
 
 Shipment files can be large (1,000,000 units and more). On PostgreSQL the file is streamed
-(never held in memory) into a temporary staging table with ``COPY``; every check is a set-based
-query over that table, with the same row-numbered messages as the Python checks, and the rows
-are written with ``INSERT … SELECT``; checking and writing are one transaction. Progress is
+(never held in memory) into a temporary staging table with ``COPY`` (a plain file's bytes
+straight into it, ``_copy_file``); the checks are set-based queries over grouped rows, and a
+file that fails them is checked row by row in SQL with the same row-numbered messages as the
+Python checks; the rows are written with ``INSERT … SELECT``; checking and writing are one
+transaction. Progress is
 reported while the rows are staged, outside that transaction, so the admin's status page sees
 it. On SQLite (``./dev up``'s embedded default) the rows are read into memory and checked in
 Python (``_ShipmentChecker``), chunk by chunk, then written with ``bulk_create``: slower, same

@@ -11,9 +11,11 @@ are checked against and what the warranty period (W1) counts from, so a half-imp
 have claims judged against wrong data.
 
 Shipment files can be large (1,000,000 units and more). On PostgreSQL the file is streamed
-(never held in memory) into a temporary staging table with ``COPY``; every check is a set-based
-query over that table, with the same row-numbered messages as the Python checks, and the rows
-are written with ``INSERT … SELECT``; checking and writing are one transaction. Progress is
+(never held in memory) into a temporary staging table with ``COPY`` (a plain file's bytes
+straight into it, ``_copy_file``); the checks are set-based queries over grouped rows, and a
+file that fails them is checked row by row in SQL with the same row-numbered messages as the
+Python checks; the rows are written with ``INSERT … SELECT``; checking and writing are one
+transaction. Progress is
 reported while the rows are staged, outside that transaction, so the admin's status page sees
 it. On SQLite (``./dev up``'s embedded default) the rows are read into memory and checked in
 Python (``_ShipmentChecker``), chunk by chunk, then written with ``bulk_create``: slower, same
@@ -22,6 +24,7 @@ messages (tests/warranty/test_import_checks_agree.py holds the two to the same e
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -34,7 +37,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
@@ -201,6 +204,25 @@ class _Unreadable(Exception):
         self.error = error
 
 
+def _header_positions(header: Sequence[str], columns: Sequence[str]) -> list[int]:
+    """Where each of ``columns`` is in the header; ``_Unreadable`` if the header is wrong."""
+    names = [name.strip().lstrip("\ufeff").lower() for name in header]
+    missing = [name for name in columns if name not in names]
+    unexpected = [name for name in names if name and name not in columns]
+    duplicated = sorted({name for name in names if name and names.count(name) > 1})
+    if missing or unexpected or duplicated:
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if unexpected:
+            problems.append(f"unexpected {', '.join(unexpected)}")
+        if duplicated:
+            problems.append(f"repeated {', '.join(duplicated)}")
+        message = f"The header must name the columns {','.join(columns)} ({'; '.join(problems)})."
+        raise _Unreadable(RowError(1, "", message))
+    return [names.index(name) for name in columns]
+
+
 def _iter_rows(
     source: Source, columns: Sequence[str], errors: list[RowError]
 ) -> Iterator[tuple[int, list[str]]]:
@@ -214,24 +236,8 @@ def _iter_rows(
             if header is None:
                 raise _Unreadable(RowError(1, "", "The file is empty."))
             next_line = reader.line_num + 1
-            names = [name.strip().lstrip("\ufeff").lower() for name in header]
-            missing = [name for name in columns if name not in names]
-            unexpected = [name for name in names if name and name not in columns]
-            duplicated = sorted({name for name in names if name and names.count(name) > 1})
-            if missing or unexpected or duplicated:
-                problems = []
-                if missing:
-                    problems.append(f"missing {', '.join(missing)}")
-                if unexpected:
-                    problems.append(f"unexpected {', '.join(unexpected)}")
-                if duplicated:
-                    problems.append(f"repeated {', '.join(duplicated)}")
-                message = (
-                    f"The header must name the columns {','.join(columns)} ({'; '.join(problems)})."
-                )
-                raise _Unreadable(RowError(1, "", message))
-            positions = [names.index(name) for name in columns]
-            width = len(names)
+            positions = _header_positions(header, columns)
+            width = len(header)
             for record in reader:
                 line = next_line
                 next_line = reader.line_num + 1
@@ -875,6 +881,19 @@ _STAGING = "_shipment_import_rows"
 _CHECKED = "_shipment_import_checked"
 _STAGING_COLUMNS = ("line", "pi", "po", "buyer", "shipped", "delivered", "serial", "model")
 _STAGING_COLUMNS += ("price", "currency")
+_SHIPMENTS = "_shipment_import_shipments"
+_KINDS = "_shipment_import_kinds"
+_REGISTERED = "_shipment_import_registered"
+_TEMP_TABLES = ", ".join((_STAGING, _CHECKED, _SHIPMENTS, _KINDS, _REGISTERED))
+COPY_BATCH_BYTES = 1 << 20  # bytes of the file per COPY write
+# What ``str.strip()`` removes, for btrim() (tests/warranty/test_import_copy.py holds them equal).
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Bytes next to a value's edge that may be whitespace to strip (checked before stripping).
+_EDGE_SPACE = (b" ,", b", ", b" \n", b" \r", b"\n ", b"\t", b"\x0b", b"\x0c")
+_EDGE_SPACE += (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 
 
 def _real_date(column: str) -> str:
@@ -893,6 +912,27 @@ def _real_date(column: str) -> str:
 def _text(value: str) -> str:
     """A constant of our own as an SQL literal (never user input)."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def _checked_prices(values: str) -> str:
+    """SQL: each distinct price text that the query ``values`` (one column) yields, with the
+    error ``_parse_price`` would report (NULL if none) and its value (NULL if in error)."""
+    return f"""
+        SELECT v, err, CASE WHEN err IS NULL THEN round(n, 2) END AS value
+        FROM (
+            SELECT v, n,
+                CASE WHEN v = '' THEN 'The unit price is missing.'
+                     WHEN n IS NULL THEN '''' || v || ''' is not a number (write it like 120.50).'
+                     WHEN n <= 0 THEN 'The unit price must be positive, not ' || v || '.'
+                     WHEN n >= {10**_PRICE_MAX_INTEGER_DIGITS}
+                     THEN 'The unit price ' || v || ' is too large.'
+                     WHEN n <> round(n, 2) THEN v || ' has more than 2 decimal places.'
+                END AS err
+            FROM (
+                SELECT v, CASE WHEN v ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN v::numeric END AS n
+                FROM ({values}) x (v)
+            ) numbers
+        ) checked_prices"""
 
 
 def _checked_sql(*, create_buyers: bool) -> str:
@@ -926,7 +966,6 @@ def _checked_sql(*, create_buyers: bool) -> str:
             "ELSE 'Unknown buyer organisation code ''' || v || ''' (create the organisation "
             "first, or allow creating buyers).'"
         )
-    price_limit = 10**_PRICE_MAX_INTEGER_DIGITS
     units, shipments, models, organisations = (
         connection.ops.quote_name(model._meta.db_table)
         for model in (Unit, Shipment, ProductModel, Organisation)
@@ -991,21 +1030,7 @@ def _checked_sql(*, create_buyers: bool) -> str:
             SELECT v, {_real_date("v")} AS d
             FROM (SELECT shipped FROM {_STAGING} UNION SELECT delivered FROM {_STAGING}) x (v)
         ) parsed_dates
-    ), prices AS MATERIALIZED (
-        SELECT v, err, CASE WHEN err IS NULL THEN round(n, 2) END AS value
-        FROM (
-            SELECT v, n,
-                CASE WHEN v = '' THEN 'The unit price is missing.'
-                     WHEN n IS NULL THEN '''' || v || ''' is not a number (write it like 120.50).'
-                     WHEN n <= 0 THEN 'The unit price must be positive, not ' || v || '.'
-                     WHEN n >= {price_limit} THEN 'The unit price ' || v || ' is too large.'
-                     WHEN n <> round(n, 2) THEN v || ' has more than 2 decimal places.'
-                END AS err
-            FROM (
-                SELECT v, CASE WHEN v ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN v::numeric END AS n
-                FROM (SELECT DISTINCT price FROM {_STAGING}) x (v)
-            ) numbers
-        ) checked_prices
+    ), prices AS MATERIALIZED ({_checked_prices(f"SELECT DISTINCT price FROM {_STAGING}")}
     ), currencies AS MATERIALIZED (
         SELECT v, upper(v) AS cur,
             CASE WHEN v !~ '^[A-Za-z]{{3}}$'
@@ -1120,13 +1145,142 @@ _ERROR_COLUMNS = {
 }
 
 
+class _NotPlain(Exception):
+    """The file needs the row-by-row reader: quoted values, blank lines, bytes COPY treats
+    specially. Raised before the bytes reach COPY (which then fails and is rolled back)."""
+
+
+@contextmanager
+def _binary_stream(source: Source) -> Iterator[IO[bytes] | None]:
+    """The file's bytes from a path or a binary file; None for a text stream."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as stream:
+            yield stream
+    elif isinstance(source, io.TextIOBase):
+        yield None
+    else:
+        yield source  # type: ignore[misc]
+
+
+def _line_batches(stream: IO[bytes], size: int | None) -> Iterator[list[bytes]]:
+    """The stream's lines, about ``COPY_BATCH_BYTES`` at a time, or exactly ``size`` at a time."""
+    pending: list[bytes] = []
+    while lines := stream.readlines(COPY_BATCH_BYTES):
+        if size is None:
+            yield lines
+            continue
+        pending.extend(lines)
+        while len(pending) >= size:
+            yield pending[:size]
+            del pending[:size]
+    if pending:
+        yield pending
+
+
+def _copy_file(cursor, source: Source, progress: Progress | None) -> int | None:
+    """The common case: the file's bytes straight into COPY, no Python per row.
+
+    For a plain file (no quotes or backslashes, no blank line before the last data row, every
+    row as wide as the header): the staging table numbers the lines (identity from 2, header =
+    line 1), COPY parses the values, values are stripped in SQL only if some value may have
+    whitespace at its edge, rows of empty cells are removed as the reader skips them. Returns
+    the number of data rows, or None when the file needs the row-by-row reader (anything
+    COPY refuses, such as a short row or text that is not UTF-8, also ends here); the staging
+    table is then empty again. Each COPY is its own transaction (or savepoint), so a refusal
+    rolls back nothing of the caller's; with ``progress`` one COPY per ``PROGRESS_STEP`` rows,
+    committed when the caller is not in a transaction (the admin's status page sees it)."""
+    with _binary_stream(source) as stream:
+        if stream is None:
+            return None
+        header = stream.readline().removeprefix(codecs.BOM_UTF8)
+        try:
+            names = next(csv.reader([header.decode("utf-8")]))
+            positions = _header_positions(names, SHIPMENT_COLUMNS)
+        except (UnicodeDecodeError, csv.Error, StopIteration, _Unreadable):
+            return None  # the reader words the error
+        if b'"' in header or not header.endswith(b"\n"):
+            return None
+        columns = [f"spare_{n}" for n in range(len(names))]  # unnamed columns: kept, unused
+        for name, position in zip(_STAGING_COLUMNS[1:], positions, strict=True):
+            columns[position] = name
+        for name in columns:
+            if name.startswith("spare_"):
+                cursor.execute(f"ALTER TABLE {_STAGING} ADD COLUMN {name} text")
+        total = 0
+        if progress is not None:
+            total = sum(
+                len([line for line in lines if line.strip()])
+                for lines in _line_batches(stream, None)
+            )
+            stream.seek(0)
+            stream.readline()
+        copy_sql = (
+            f"COPY {_STAGING} ({', '.join(columns)}) FROM STDIN "
+            f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(columns)}))"
+        )
+        done = 0
+        blank_tail = False  # blank lines seen; only more blank lines may follow
+        edge_space = empty_cells = False
+        previous = b"\n"
+        try:
+            for lines in _line_batches(stream, PROGRESS_STEP if progress is not None else None):
+                content = len(lines)
+                while content and not lines[content - 1].strip():
+                    content -= 1  # blank lines at the end of the file: the reader skips them
+                if content and blank_tail:
+                    raise _NotPlain  # blank lines before a data row
+                blank_tail = blank_tail or content < len(lines)
+                del lines[content:]
+                if not lines:
+                    continue
+                data = b"".join(lines)
+                if b'"' in data or b"\\" in data:
+                    raise _NotPlain
+                edge = previous[-1:] + data
+                if b"\n\n" in edge or b"\n\r\n" in edge:
+                    raise _NotPlain
+                edge_space = edge_space or not data.isascii() or data.endswith(b" ")
+                edge_space = edge_space or any(part in edge for part in _EDGE_SPACE)
+                empty_cells = empty_cells or b"\n," in edge
+                with (
+                    transaction.atomic(),
+                    connection.wrap_database_errors,
+                    cursor.cursor.copy(copy_sql) as copy,
+                ):
+                    copy.write(data)
+                done += len(lines)
+                previous = data
+                if progress is not None:
+                    progress(done, total)
+        except (_NotPlain, DatabaseError):
+            cursor.execute(f"TRUNCATE {_STAGING} RESTART IDENTITY")
+            return None
+    if edge_space:
+        cursor.execute(
+            f"UPDATE {_STAGING} SET "
+            + ", ".join(f"{name} = btrim({name}, %s)" for name in columns),
+            [_WHITESPACE] * len(columns),
+        )
+    if edge_space or empty_cells:
+        cursor.execute(
+            f"DELETE FROM {_STAGING} WHERE " + " AND ".join(f"{name} = ''" for name in columns)
+        )
+        done -= cursor.rowcount
+    return done
+
+
 def _stage_rows(cursor, source: Source, errors: list[RowError], progress: Progress | None) -> int:
     """COPY the file's rows into the staging table, streamed: the file is never all in memory.
 
-    Returns the number of data rows. With ``progress``, the rows are counted first (the total
-    is shown from the start) and reported between COPY statements of ``PROGRESS_STEP`` rows,
-    each committed on its own when the caller is not in a transaction (the admin's status page
-    reads them through another connection)."""
+    Plain files go straight to COPY (``_copy_file``); others are read here row by row, with
+    the reader's row-numbered errors. Returns the number of data rows. With ``progress``, the
+    rows are counted first (the total is shown from the start) and reported between COPY
+    statements of ``PROGRESS_STEP`` rows, each committed on its own when the caller is not in
+    a transaction (the admin's status page reads them through another connection)."""
+    copied = _copy_file(cursor, source, progress)
+    if copied is not None:
+        return copied
+    _rewind(source)
     total = 0
     if progress is not None:
         total = sum(1 for _row in _iter_rows(source, SHIPMENT_COLUMNS, []))
@@ -1182,15 +1336,20 @@ def _import_shipments_staged(
     *, source: Source, create_buyers: bool, progress: Progress | None
 ) -> ShipmentImportResult:
     """``import_shipments`` on PostgreSQL: COPY, checks in a few set-based queries, INSERT …
-    SELECT; about 5× faster than checking in Python and streamed (bench/import_shipments.py)."""
+    SELECT (bench/import_shipments.py times it beside a plain COPY of the same file).
+
+    The checks first group the rows (one row per shipment, one per model, price and currency)
+    and look up what is on record; a file that passes them is written from those tables. Only
+    a file that fails them is checked row by row in SQL (``_checked_sql``) for its messages."""
     errors: list[RowError] = []
     with connection.cursor() as cursor:
         # Room for the staged rows in this session's temporary buffers (the default, 8 MB,
         # spills them to disk); it only takes effect before the session's first temporary table.
         cursor.execute("SET temp_buffers = '256MB'")
-        cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}, {_CHECKED}")
+        cursor.execute(f"DROP TABLE IF EXISTS {_TEMP_TABLES}")
         cursor.execute(
-            f"CREATE TEMP TABLE {_STAGING} (line integer, "
+            f"CREATE TEMP TABLE {_STAGING} "
+            "(line integer GENERATED BY DEFAULT AS IDENTITY (START WITH 2), "
             + ", ".join(f"{name} text" for name in _STAGING_COLUMNS[1:])
             + ")"
         )
@@ -1206,10 +1365,13 @@ def _import_shipments_staged(
                 # joins 100,000 rows by nested loops.
                 cursor.execute(f"ANALYZE {_STAGING}")
                 cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
-                cursor.execute("SET LOCAL work_mem = '128MB'")  # the two window sorts in memory
-                cursor.execute(_checked_sql(create_buyers=create_buyers))
-                cursor.execute(f"ANALYZE {_CHECKED}")
-                errors.extend(_checked_errors(cursor))
+                cursor.execute("SET LOCAL work_mem = '256MB'")  # groupings and sorts in memory
+                for statement in _grouped_sql():
+                    cursor.execute(statement)
+                cursor.execute(f"ANALYZE {_SHIPMENTS}, {_KINDS}, {_REGISTERED}")
+                if errors or not _passes_checks(cursor, create_buyers=create_buyers):
+                    cursor.execute(_checked_sql(create_buyers=create_buyers))
+                    errors.extend(_checked_errors(cursor))
                 if errors:
                     raise ImportRejected(errors)
                 result = _staged_result(cursor, total)
@@ -1224,7 +1386,94 @@ def _import_shipments_staged(
                     raise ImportRejected([_RACE]) from exc
             return result
         finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {_STAGING}, {_CHECKED}")
+            cursor.execute(f"DROP TABLE IF EXISTS {_TEMP_TABLES}")
+
+
+def _grouped_sql() -> list[str]:
+    """The staged rows grouped and looked up: one row per shipment as the file gives it (a PI
+    whose rows disagree has several), one per model, price and currency, and the file's rows
+    whose serial is on record. All small but the last on a re-import."""
+    units, shipments, models, organisations = (
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (Unit, Shipment, ProductModel, Organisation)
+    )
+    return [
+        f"""
+        CREATE TEMP TABLE {_SHIPMENTS} AS
+        SELECT g.*, b.id AS buyer_id, s.id AS rec_id, s.po_number AS rec_po,
+            sb.code AS rec_buyer, s.shipment_date AS rec_shipped,
+            s.delivery_date AS rec_delivered, s.id AS shipment_id
+        FROM (
+            SELECT pi, po, buyer, shipped, delivered, min(line) AS first_line,
+                {_real_date("shipped")} AS shipped_d,
+                CASE WHEN delivered <> '' THEN {_real_date("delivered")} END AS delivered_d
+            FROM {_STAGING}
+            GROUP BY pi, po, buyer, shipped, delivered
+        ) g
+        LEFT JOIN {organisations} b ON b.code = g.buyer
+        LEFT JOIN {shipments} s ON s.pi_number = g.pi
+        LEFT JOIN {organisations} sb ON sb.id = s.buyer_id
+        """,
+        f"""
+        CREATE TEMP TABLE {_KINDS} AS
+        WITH k AS MATERIALIZED (
+            SELECT model, price, currency FROM {_STAGING} GROUP BY model, price, currency
+        )
+        SELECT k.*, m.id AS model_id, p.value AS price_value, upper(k.currency) AS cur,
+            (m.id IS NOT NULL AND p.err IS NULL AND k.currency ~ '^[A-Za-z]{{3}}$') AS ok
+        FROM k
+        JOIN ({_checked_prices("SELECT DISTINCT price FROM k")}) p ON p.v = k.price
+        LEFT JOIN {models} m ON m.code = k.model
+        """,
+        f"""
+        CREATE TEMP TABLE {_REGISTERED} AS
+        SELECT r.line, r.pi, r.model, r.price, r.currency, us.pi_number AS reg_pi,
+            um.code AS reg_model, u.unit_price AS reg_price, u.currency AS reg_currency
+        FROM {_STAGING} r
+        JOIN {units} u ON u.serial_number = r.serial
+        JOIN {shipments} us ON us.id = u.shipment_id
+        JOIN {models} um ON um.id = u.product_model_id
+        """,
+    ]
+
+
+def _passes_checks(cursor, *, create_buyers: bool) -> bool:
+    """Whether the grouped rows pass every check of ``_checked_sql``: that query finds no
+    error in a file that passes these (they are as strict or stricter)."""
+    limit = {
+        "pi": Shipment._meta.get_field("pi_number").max_length,
+        "po": Shipment._meta.get_field("po_number").max_length,
+        "serial": Unit._meta.get_field("serial_number").max_length,
+    }
+    uncreatable = "TRUE"
+    if create_buyers:
+        uncreatable = f"(buyer !~ '^[-a-zA-Z0-9_]+$' OR char_length(buyer) > {_ORG_CODE_MAX})"
+    cursor.execute(
+        f"""
+        SELECT NOT EXISTS (
+                SELECT FROM {_SHIPMENTS}
+                WHERE pi = '' OR char_length(pi) > {limit["pi"]}
+                    OR po = '' OR char_length(po) > {limit["po"]}
+                    OR shipped_d IS NULL
+                    OR delivered <> '' AND (delivered_d IS NULL OR delivered_d < shipped_d)
+                    OR buyer = '' OR buyer_id IS NULL AND {uncreatable}
+                    OR rec_id IS NOT NULL AND (po <> rec_po OR buyer <> rec_buyer
+                        OR shipped_d <> rec_shipped OR delivered_d <> rec_delivered)
+            )
+            AND (SELECT count(*) = count(DISTINCT pi) FROM {_SHIPMENTS})
+            AND NOT EXISTS (SELECT FROM {_KINDS} WHERE NOT ok)
+            AND NOT EXISTS (
+                SELECT FROM {_STAGING} GROUP BY serial
+                HAVING count(*) > 1 OR serial = '' OR char_length(serial) > {limit["serial"]}
+            )
+            AND NOT EXISTS (
+                SELECT FROM {_REGISTERED} g JOIN {_KINDS} k USING (model, price, currency)
+                WHERE g.reg_pi <> g.pi OR g.reg_model <> g.model
+                    OR g.reg_price <> k.price_value OR g.reg_currency <> k.cur
+            )
+        """
+    )
+    return cursor.fetchone()[0]
 
 
 def _checked_errors(cursor) -> Iterator[RowError]:
@@ -1240,25 +1489,23 @@ def _staged_result(cursor, total: int) -> ShipmentImportResult:
     cursor.execute(
         f"""
         SELECT
-            count(DISTINCT pi) FILTER (WHERE rec_id IS NULL),
-            count(DISTINCT pi),
-            count(*) FILTER (WHERE reg_id IS NULL),
-            count(*) FILTER (WHERE reg_id IS NOT NULL),
-            array(SELECT DISTINCT buyer COLLATE "C" FROM {_CHECKED} WHERE buyer_id IS NULL
+            count(*) FILTER (WHERE rec_id IS NULL),
+            count(*),
+            (SELECT count(*) FROM {_REGISTERED}),
+            array(SELECT DISTINCT buyer COLLATE "C" FROM {_SHIPMENTS} WHERE buyer_id IS NULL
                   ORDER BY 1),
-            array(SELECT DISTINCT pi COLLATE "C" FROM {_CHECKED} WHERE first_line = line
-                  AND rec_id IS NOT NULL AND rec_delivered IS NULL AND delivered_d IS NOT NULL
-                  ORDER BY 1)
-        FROM {_CHECKED}
+            array(SELECT pi COLLATE "C" FROM {_SHIPMENTS} WHERE rec_id IS NOT NULL
+                  AND rec_delivered IS NULL AND delivered_d IS NOT NULL ORDER BY 1)
+        FROM {_SHIPMENTS}
         """
     )
-    created, pis, units_created, units_unchanged, buyers, filled = cursor.fetchone()
+    created, pis, units_unchanged, buyers, filled = cursor.fetchone()
     return ShipmentImportResult(
         rows=total,
         shipments_created=created,
         shipments_updated=len(filled),
         shipments_unchanged=pis - created - len(filled),
-        units_created=units_created,
+        units_created=total - units_unchanged,
         units_unchanged=units_unchanged,
         buyers_created=buyers,
         delivery_dates_filled=filled,
@@ -1274,7 +1521,7 @@ _RACE = RowError(
 
 
 def _write_shipments(*, cursor, new_buyers: list[str], fill_delivery: bool) -> None:
-    """Write what the checked table holds: new buyers, new shipments, filled-in delivery
+    """Write what the checked file holds: new buyers, new shipments, filled-in delivery
     dates, new units; INSERT … SELECT inside the caller's transaction."""
     if new_buyers:
         Organisation.objects.bulk_create([Organisation(code=c, name=c) for c in new_buyers])
@@ -1283,11 +1530,16 @@ def _write_shipments(*, cursor, new_buyers: list[str], fill_delivery: bool) -> N
     )
     cursor.execute(
         f"""
-        INSERT INTO {shipments}
-            (pi_number, po_number, buyer_id, shipment_date, delivery_date, created_at)
-        SELECT c.pi, c.po, o.id, c.shipped_d, c.delivered_d, %s
-        FROM {_CHECKED} c JOIN {organisations} o ON o.code = c.buyer
-        WHERE c.first_line = c.line AND c.rec_id IS NULL
+        WITH created AS (
+            INSERT INTO {shipments}
+                (pi_number, po_number, buyer_id, shipment_date, delivery_date, created_at)
+            SELECT c.pi, c.po, o.id, c.shipped_d, c.delivered_d, %s
+            FROM {_SHIPMENTS} c JOIN {organisations} o ON o.code = c.buyer
+            WHERE c.rec_id IS NULL
+            RETURNING id, pi_number
+        )
+        UPDATE {_SHIPMENTS} c SET shipment_id = created.id
+        FROM created WHERE created.pi_number = c.pi
         """,
         [timezone.now()],
     )
@@ -1295,17 +1547,18 @@ def _write_shipments(*, cursor, new_buyers: list[str], fill_delivery: bool) -> N
         cursor.execute(
             f"""
         UPDATE {shipments} s SET delivery_date = c.delivered_d
-        FROM {_CHECKED} c
-        WHERE c.first_line = c.line AND c.rec_id = s.id AND s.delivery_date IS NULL
-            AND c.delivered_d IS NOT NULL
+        FROM {_SHIPMENTS} c
+        WHERE c.rec_id = s.id AND s.delivery_date IS NULL AND c.delivered_d IS NOT NULL
         """
         )
     cursor.execute(
         f"""
         INSERT INTO {units} (serial_number, shipment_id, product_model_id, unit_price, currency)
-        SELECT c.serial, s.id, c.model_id, c.price_value, c.cur
-        FROM {_CHECKED} c JOIN {shipments} s ON s.pi_number = c.pi
-        WHERE c.reg_id IS NULL
+        SELECT r.serial, c.shipment_id, k.model_id, k.price_value, k.cur
+        FROM {_STAGING} r
+        JOIN {_KINDS} k USING (model, price, currency)
+        JOIN {_SHIPMENTS} c ON c.pi = r.pi
+        WHERE NOT EXISTS (SELECT FROM {_REGISTERED} g WHERE g.line = r.line)
         """
     )
 

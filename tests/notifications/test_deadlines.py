@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from claims.models import Claim
+from claims.models import Claim, ClaimItem
 from notifications.deadlines import draft_notice_state, remind_notice_deadlines, sweep_holds
 from notifications.models import Reminder
 from tests.factories import ClaimFactory, ClaimItemFactory, OrganisationFactory, UserFactory
@@ -270,3 +270,40 @@ def test_n4_without_sales_staff_the_hold_end_still_reaches_the_buyer():
     sweep_holds_twice(HOLD_UNTIL)
 
     assert [m.to for m in mail.outbox] == [[claim.author.email]]
+
+
+def add_not_due(count, *, author, item):
+    """``count`` drafts whose N1 deadline is days away and claims whose hold ends in weeks."""
+    drafts = Claim.objects.bulk_create(
+        Claim(organisation=author.organisation, author=author, status="draft") for _ in range(count)
+    )
+    ClaimItem.objects.bulk_create(
+        ClaimItem(claim=draft, unit=item.unit, defect_date=day(-1)) for draft in drafts
+    )
+    Claim.objects.bulk_create(
+        Claim(
+            organisation=author.organisation,
+            status="submitted",
+            rma_number=f"RMA-2026-{count:03d}{n:04d}",
+            hold_until=day(20),
+        )
+        for n in range(count)
+    )
+
+
+def test_the_sweeps_query_count_does_not_grow_with_claims_not_due():
+    # Issue 19: no query per claim that is not due, for N1 or N4 (one due claim of each).
+    author = UserFactory()
+    due_draft = make_draft(day(-6), author=author)
+    make_submitted(hold_until=day(7), n=999999)
+    counts = []
+    for count in (10, 1000):
+        add_not_due(count, author=author, item=due_draft.items.get())
+        Reminder.objects.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            recorded = (remind_notice_deadlines(today=day(0)), sweep_holds(today=day(0)))
+        assert [sum(kinds.values()) for kinds in recorded] == [1, 1]
+        counts.append(len(queries))
+
+    assert Claim.objects.count() == 2 + 2 * (10 + 1000)
+    assert counts[0] == counts[1]

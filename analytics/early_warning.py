@@ -2,7 +2,7 @@
 
 The test (documented here, on the page and in the README):
 
-1. **Failures** are claimed units (selectors.claimed_items) by defect date; **exposure** is
+1. **Failures** are claimed units (selectors.claimed) by defect date; **exposure** is
    unit-days in service, from the warranty start (W1) up to 24 months (the longest period, W1:
    later failures are not claimed and would only dilute the rate). Both are split at the start
    of the recent window (``window_days``, 90 by default): recent, and history before it.
@@ -29,7 +29,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Valu
 from django.utils.translation import gettext_lazy as _
 
 from .models import EarlyWarningSettings
-from .selectors import claimed_items, model_codes, shipments, unit_counts, warranty_start
+from .selectors import claimed, model_codes, shipments, unit_counts, warranty_start
 from .stats import RateRatioTest, rate_ratio_test
 
 SERVICE_DAYS = 731  # 24 months (W1), the longest warranty period
@@ -125,15 +125,15 @@ def batches(today: date, window_start: date) -> dict[tuple[str, str], Group]:
         group.recent_days += n * _overlap(start, service_end, window_start, end_of_day)
         group.history_days += n * _overlap(start, service_end, start, window_start)
     in_service = ExpressionWrapper(
-        F("defect_date") - warranty_start("unit__"), output_field=DurationField()
+        F("defect_date") - warranty_start(), output_field=DurationField()
     )
     failed = (
-        claimed_items()
+        claimed()
         .filter(defect_date__lte=today)
         .annotate(in_service=in_service)
         .filter(in_service__lt=Value(timedelta(days=SERVICE_DAYS)))
         .order_by()
-        .values_list("unit__shipment_id", "unit__product_model_id")
+        .values_list("shipment_id", "product_model_id")
         .annotate(
             recent=Count("unit", distinct=True, filter=Q(defect_date__gte=window_start)),
             history=Count("unit", distinct=True, filter=Q(defect_date__lt=window_start)),

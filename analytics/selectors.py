@@ -454,9 +454,9 @@ def warranty_costs(filters: Filters = Filters()) -> list[CostRow]:
     at the replaced unit's invoiced price (D1), D2 charges billed on debit notes (three GROUP
     BYs, months in Seoul)."""
 
-    def scoped(qs: QuerySet, item: str, organisation: str) -> QuerySet:
+    def scoped(qs: QuerySet, model: str, organisation: str) -> QuerySet:
         if filters.model_id:
-            qs = qs.filter(**{f"{item}unit__product_model_id": filters.model_id})
+            qs = qs.filter(**{model: filters.model_id})
         if filters.organisation_id:
             qs = qs.filter(**{organisation: filters.organisation_id})
         return qs
@@ -466,7 +466,9 @@ def warranty_costs(filters: Filters = Filters()) -> list[CostRow]:
 
     credit = (
         _dated(
-            scoped(CreditNote.objects.all(), "item__", "claim__organisation_id"),
+            scoped(
+                CreditNote.objects.all(), "item__unit__product_model_id", "claim__organisation_id"
+            ),
             "issued_at",
             filters,
         )
@@ -477,20 +479,25 @@ def warranty_costs(filters: Filters = Filters()) -> list[CostRow]:
     )
     replaced = (
         _dated(
-            scoped(claimed_items().filter(outcome=Outcome.REPLACE), "", "claim__organisation_id"),
+            scoped(
+                claimed_items().filter(outcome=Outcome.REPLACE),
+                "noticed__product_model_id",
+                "noticed__organisation_id",
+            ),
             "claim__decided_at",
             filters,
         )
         .annotate(month=month("claim__decided_at"))
         .order_by()
-        .values_list("unit__product_model__code", "month", "unit__currency")
-        .annotate(total=Sum("unit__unit_price"))
+        # The unit's model, price and currency as the noticed item's summary row holds them.
+        .values_list("noticed__product_model__code", "month", "noticed__currency")
+        .annotate(total=Sum("noticed__unit_price"))
     )
     recovered = (
         _dated(
             scoped(
                 D2Charge.objects.filter(waived=False, debit_note__isnull=False),
-                "item__",
+                "item__unit__product_model_id",
                 "item__claim__organisation_id",
             ),
             "debit_note__issued_at",

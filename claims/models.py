@@ -348,6 +348,8 @@ class NoticedItem(models.Model):
     unit = _copied(Unit)
     shipment = _copied("warranty.Shipment")  # the unit's
     product_model = _copied("warranty.ProductModel")  # the unit's
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)  # the unit's (D1)
+    currency = models.CharField(max_length=3)
     defect_date = models.DateField()
     confirmed = models.BooleanField()  # inspection found confirmed_defect (N5: final)
 

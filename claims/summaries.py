@@ -3,10 +3,11 @@
 
 The quality analytics and the dashboard count claimed units per shipment, model, month and age
 on every request. Read from the items, that means joining 100,000 items to their claims and to a
-million units; this table holds those joins already made (the unit's shipment and model, the
-claim's organisation, notice time and cancellation, whether inspection confirmed the defect), for
-the items of noticed claims only. Triggers keep it: every statement that writes an item, changes
-a claim's notice, organisation or cancellation, or moves a unit recomputes the rows it touched
+million units; this table holds those joins already made (the unit's shipment, model and
+invoiced price, the claim's organisation, notice time and cancellation, whether inspection
+confirmed the defect), for the items of noticed claims only. Triggers keep it: every statement
+that writes an item, changes a claim's notice, organisation or cancellation, or moves or
+reprices a unit recomputes the rows it touched
 from the one definition below (``SELECT``), in the same transaction; so it is right after every
 act, every import and every ``bulk_create`` alike, with nothing to schedule or refresh. On
 PostgreSQL the triggers are statement-level (transition tables); on SQLite, row-level.
@@ -20,7 +21,7 @@ ITEMS, CLAIMS, UNITS = "claims_claimitem", "claims_claim", "warranty_unit"
 FACTS = "claims_noticeditem"
 COLUMNS = (
     "item_id, organisation_id, notice_at, cancelled, unit_id, shipment_id, product_model_id, "
-    "defect_date, confirmed"
+    "unit_price, currency, defect_date, confirmed"
 )
 
 
@@ -28,7 +29,7 @@ def _select(where: str, confirmed: str, join: str = "") -> str:
     """The definition: one row per item of a claim that gave notice."""
     return (
         f"SELECT i.id, c.organisation_id, c.notice_at, c.status = 'cancelled', i.unit_id, "
-        f"u.shipment_id, u.product_model_id, i.defect_date, {confirmed} "
+        f"u.shipment_id, u.product_model_id, u.unit_price, u.currency, i.defect_date, {confirmed} "
         f"FROM {ITEMS} i {join} JOIN {CLAIMS} c ON c.id = i.claim_id "
         f"JOIN {UNITS} u ON u.id = i.unit_id WHERE c.notice_at IS NOT NULL{where}"
     )
@@ -92,8 +93,8 @@ PG_TRIGGERS = {
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",
         f"SELECT i.id FROM {ITEMS} i JOIN new_rows n ON n.id = i.unit_id "
         "JOIN old_rows o ON o.id = n.id "
-        "WHERE (o.shipment_id, o.product_model_id) "
-        "IS DISTINCT FROM (n.shipment_id, n.product_model_id)",
+        "WHERE (o.shipment_id, o.product_model_id, o.unit_price, o.currency) "
+        "IS DISTINCT FROM (n.shipment_id, n.product_model_id, n.unit_price, n.currency)",
     ),
 }
 
@@ -175,7 +176,7 @@ SQLITE_TRIGGERS = {
     ),
     "claims_noticeditem_unit_update": (
         UNITS,
-        "UPDATE OF shipment_id, product_model_id",
+        "UPDATE OF shipment_id, product_model_id, unit_price, currency",
         f"SELECT id FROM {ITEMS} WHERE unit_id = NEW.id",
     ),
 }

@@ -24,6 +24,8 @@ class Migration(migrations.Migration):
                 ('item', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='noticed', serialize=False, to='claims.claimitem')),
                 ('notice_at', models.DateTimeField(db_index=True)),
                 ('cancelled', models.BooleanField()),
+                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12)),
+                ('currency', models.CharField(max_length=3)),
                 ('defect_date', models.DateField()),
                 ('confirmed', models.BooleanField()),
                 ('organisation', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.organisation')),

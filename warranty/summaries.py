@@ -61,7 +61,7 @@ END $$;
 
 CREATE OR REPLACE FUNCTION warranty_unitcount_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE {COUNTS};
+    DELETE FROM {COUNTS};  -- not TRUNCATE: a TRUNCATE … CASCADE may be emptying it too
     RETURN NULL;
 END $$;
 

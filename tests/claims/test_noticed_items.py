@@ -2,6 +2,7 @@
 changes what the analytics and the dashboard count (issues 15, 19; claims/summaries.py)."""
 
 import pytest
+from django.db import connection
 
 from claims import services
 from claims.models import Claim, ClaimItem, NoticedItem
@@ -98,3 +99,13 @@ def test_bulk_writes_moves_and_deletes_keep_it_exact():
     Claim.objects.filter(pk=claim.pk).update(organisation=draft_item.claim.organisation)
 
     assert len(summary()) == 2 and summary() == truth()
+
+
+def test_truncating_the_items_empties_it():
+    submitted_claim(items=1)
+
+    with connection.cursor() as cursor:  # as the benches and Django's flush do
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the rows above are checked now
+        cursor.execute("TRUNCATE claims_claim, claims_claimitem, claims_noticeditem CASCADE")
+
+    assert summary() == []

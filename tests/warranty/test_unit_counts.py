@@ -2,6 +2,7 @@
 15, 19; warranty/summaries.py)."""
 
 import pytest
+from django.db import connection
 from django.db.models import Count
 
 from tests.factories import ProductModelFactory, ShipmentFactory, UnitFactory
@@ -92,3 +93,14 @@ def test_units_moved_repriced_or_deleted_keep_the_counts_exact():
 
     assert counted() == [("PI-A", "CAM-1", 1), ("PI-B", "CAM-1", 1)]
     assert counted() == truth()
+
+
+def test_truncating_the_units_with_their_shipments_empties_the_counts():
+    UnitFactory()
+    assert counted() != []
+
+    with connection.cursor() as cursor:  # as the benches and Django's flush do
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the rows above are checked now
+        cursor.execute("TRUNCATE warranty_shipment, warranty_unit CASCADE")
+
+    assert counted() == []

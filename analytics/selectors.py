@@ -1,7 +1,11 @@
 """Reads of warranty quality analytics: every table is one or two GROUP BYs in the database.
 
 Python only arranges the aggregated rows (one per model, batch, month…), never loops over units
-or claims (STYLE: no per-row loops over big tables).
+or claims (STYLE: no per-row loops over big tables). The counts read two summaries that database
+triggers keep exact in the same transaction as every write (issue 15): units per (shipment,
+model), ``warranty.UnitCount`` (warranty/summaries.py), and the items of noticed claims with
+their unit's shipment and model, ``claims.NoticedItem`` (claims/summaries.py); so a page never
+scans the million units nor joins the items to them.
 
 Definitions used throughout (and on the pages):
 
@@ -20,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import (
     Case,
@@ -50,8 +55,8 @@ from django.db.models.lookups import LessThan
 
 from accounts.models import Organisation
 from claims.models import Charge as D2Charge
-from claims.models import ClaimItem, ClaimStatus, CreditNote, DefectReason, Outcome
-from warranty.models import ComponentKind, ProductModel, Shipment, Unit
+from claims.models import ClaimItem, CreditNote, DefectReason, NoticedItem, Outcome
+from warranty.models import ComponentKind, ProductModel, Shipment, UnitCount
 from warranty.rules import SEOUL, Finding
 
 from .stats import Interval, wilson_interval
@@ -111,37 +116,39 @@ def model_codes() -> dict[int, str]:
 
 
 def unit_counts(filters: Filters = Filters()) -> dict[tuple[int, int], int]:
-    """Units shipped per (shipment, model): one GROUP BY on the unit table's own columns (the
-    cheapest way through a million units); everything else is arranged from these rows."""
-    units = Unit.objects.all()
+    """Units shipped per (shipment, model), read from their summary (thousands of rows, kept
+    by triggers on the units); everything else is arranged from these rows."""
+    counts = UnitCount.objects.all()
     shipment_filter = _shipment_filter(filters, "shipment__")
     if shipment_filter:
-        units = units.filter(shipment_filter)
+        counts = counts.filter(shipment_filter)
     if filters.model_id:
-        units = units.filter(product_model_id=filters.model_id)
+        counts = counts.filter(product_model_id=filters.model_id)
     return {
         (shipment, model): n
-        for shipment, model, n in units.order_by()
-        .values_list("shipment_id", "product_model_id")
-        .annotate(n=Count("pk"))
+        for shipment, model, n in counts.values_list("shipment_id", "product_model_id", "units")
     }
 
 
+def claimed() -> QuerySet[NoticedItem]:
+    """Items of claims that gave notice (N1), cancelled ones left out, as their summary rows
+    (the unit's shipment and model, the claim's organisation and notice time at hand)."""
+    return NoticedItem.objects.filter(cancelled=False)
+
+
 def claimed_items() -> QuerySet[ClaimItem]:
-    """Items of claims that gave notice (N1), cancelled ones left out."""
-    return ClaimItem.objects.filter(claim__notice_at__isnull=False).exclude(
-        claim__status=ClaimStatus.CANCELLED
-    )
+    """The same items as ``claimed``, as items (for what only the item knows)."""
+    return ClaimItem.objects.filter(noticed__cancelled=False)
 
 
-def _population_items(filters: Filters) -> QuerySet[ClaimItem]:
+def _population_items(filters: Filters) -> QuerySet[NoticedItem]:
     """Claimed items of the units ``unit_counts(filters)`` counts (same filters, via the unit)."""
-    items = claimed_items()
-    shipment_filter = _shipment_filter(filters, "unit__shipment__")
+    items = claimed()
+    shipment_filter = _shipment_filter(filters, "shipment__")
     if shipment_filter:
         items = items.filter(shipment_filter)
     if filters.model_id:
-        items = items.filter(unit__product_model_id=filters.model_id)
+        items = items.filter(product_model_id=filters.model_id)
     return items
 
 
@@ -149,17 +156,16 @@ def _noticed_items(filters: Filters) -> QuerySet[ClaimItem]:
     """Claimed items noticed in the date range, of the model and the claim's organisation."""
     items = claimed_items()
     if filters.date_from:
-        items = items.filter(claim__notice_at__gte=_start_of(filters.date_from))
+        items = items.filter(noticed__notice_at__gte=_start_of(filters.date_from))
     if filters.date_to:
-        items = items.filter(claim__notice_at__lt=_start_of(filters.date_to) + _ONE_DAY)
+        items = items.filter(noticed__notice_at__lt=_start_of(filters.date_to) + _ONE_DAY)
     if filters.model_id:
-        items = items.filter(unit__product_model_id=filters.model_id)
+        items = items.filter(noticed__product_model_id=filters.model_id)
     if filters.organisation_id:
-        items = items.filter(claim__organisation_id=filters.organisation_id)
+        items = items.filter(noticed__organisation_id=filters.organisation_id)
     return items
 
 
-CONFIRMED = Q(findings__icontains=f'"{Finding.CONFIRMED_DEFECT}"')
 NO_FAULT_FOUND = Q(findings__icontains=f'"{Finding.NO_FAULT_FOUND}"')
 INSPECTED = ~Q(findings=[])
 
@@ -167,15 +173,23 @@ INSPECTED = ~Q(findings=[])
 # --- Population and failures ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class RateRow:
     key: tuple
     label: str
     units: int
     claimed: int
     confirmed: int
-    claimed_rate: Interval | None  # per 1,000 units, Wilson 95 %
-    confirmed_rate: Interval | None
+
+    # Computed when first read: of 10,000 batches a page shows 40 (the CSV reads them all).
+    @cached_property
+    def claimed_rate(self) -> Interval | None:
+        """Units claimed per 1,000 units, Wilson 95 %."""
+        return _per_thousand(self.claimed, self.units)
+
+    @cached_property
+    def confirmed_rate(self) -> Interval | None:
+        return _per_thousand(self.confirmed, self.units)
 
 
 def rate_tables(filters: Filters = Filters()) -> dict[str, list[RateRow]]:
@@ -189,10 +203,10 @@ def rate_tables(filters: Filters = Filters()) -> dict[str, list[RateRow]]:
         (shipment, model): (claimed, confirmed)
         for shipment, model, claimed, confirmed in _population_items(filters)
         .order_by()
-        .values_list("unit__shipment_id", "unit__product_model_id")
+        .values_list("shipment_id", "product_model_id")
         .annotate(
             claimed=Count("unit", distinct=True),
-            confirmed=Count("unit", distinct=True, filter=CONFIRMED),
+            confirmed=Count("unit", distinct=True, filter=Q(confirmed=True)),
         )
     }
     sums: dict[str, dict[tuple, list[int]]] = {"model": {}, "batch": {}, "month": {}}
@@ -220,13 +234,12 @@ def rate_tables(filters: Filters = Filters()) -> dict[str, list[RateRow]]:
                 units=n,
                 claimed=claimed,
                 confirmed=confirmed,
-                claimed_rate=_per_thousand(claimed, n),
-                confirmed_rate=_per_thousand(confirmed, n),
             )
             for key, (n, claimed, confirmed) in found.items()
         ]
         if by == "batch":
-            rows.sort(key=lambda r: (-(r.claimed_rate.estimate if r.claimed_rate else 0), r.key))
+            # Worst first: the estimate is the proportion (min as in _per_thousand).
+            rows.sort(key=lambda r: (-(min(r.claimed, r.units) / r.units if r.units else 0), r.key))
         else:
             rows.sort(key=lambda r: r.key)
         tables[by] = rows
@@ -299,15 +312,15 @@ def nevada(filters: Filters = Filters()) -> Nevada:
             units[facts[shipment].shipment_date.replace(day=1)] += n
     rows = (
         _population_items(filters)
-        .annotate(age=months_in_service(warranty_start("unit__"), F("defect_date")))
+        .annotate(
+            month=TruncMonth("shipment__shipment_date", output_field=DateField()),
+            age=months_in_service(warranty_start(), F("defect_date")),
+        )
         .order_by()
-        .values_list("unit__shipment_id", "age")
+        .values_list("month", "age")
         .annotate(n=Count("pk"))
     )
-    counts: dict[tuple[date, int], int] = defaultdict(int)
-    for shipment, age, n in rows:
-        if shipment in facts:
-            counts[(facts[shipment].shipment_date.replace(day=1), age)] += n
+    counts = {(month, age): n for month, age, n in rows}
     top = max((age for _m, age in counts), default=0)
     months = sorted(set(units) | {m for m, _a in counts})
     return Nevada(months, list(range(top + 1)), dict(units), dict(counts), sum(counts.values()))
@@ -350,7 +363,9 @@ def breakdowns(filters: Filters = Filters()) -> Breakdowns:
         _noticed_items(filters)
         .annotate(kind=Coalesce("component__kind", Value("unknown"), output_field=CharField()))
         .order_by()
-        .values_list("unit__product_model_id", "claim__organisation_id", "defect_reason_id", "kind")
+        .values_list(
+            "noticed__product_model_id", "noticed__organisation_id", "defect_reason_id", "kind"
+        )
         .annotate(
             items=Count("pk"),
             not_covered=Count("pk", filter=not_covered),
@@ -439,9 +454,9 @@ def warranty_costs(filters: Filters = Filters()) -> list[CostRow]:
     at the replaced unit's invoiced price (D1), D2 charges billed on debit notes (three GROUP
     BYs, months in Seoul)."""
 
-    def scoped(qs: QuerySet, item: str, organisation: str) -> QuerySet:
+    def scoped(qs: QuerySet, model: str, organisation: str) -> QuerySet:
         if filters.model_id:
-            qs = qs.filter(**{f"{item}unit__product_model_id": filters.model_id})
+            qs = qs.filter(**{model: filters.model_id})
         if filters.organisation_id:
             qs = qs.filter(**{organisation: filters.organisation_id})
         return qs
@@ -451,7 +466,9 @@ def warranty_costs(filters: Filters = Filters()) -> list[CostRow]:
 
     credit = (
         _dated(
-            scoped(CreditNote.objects.all(), "item__", "claim__organisation_id"),
+            scoped(
+                CreditNote.objects.all(), "item__unit__product_model_id", "claim__organisation_id"
+            ),
             "issued_at",
             filters,
         )
@@ -462,20 +479,25 @@ def warranty_costs(filters: Filters = Filters()) -> list[CostRow]:
     )
     replaced = (
         _dated(
-            scoped(claimed_items().filter(outcome=Outcome.REPLACE), "", "claim__organisation_id"),
+            scoped(
+                claimed_items().filter(outcome=Outcome.REPLACE),
+                "noticed__product_model_id",
+                "noticed__organisation_id",
+            ),
             "claim__decided_at",
             filters,
         )
         .annotate(month=month("claim__decided_at"))
         .order_by()
-        .values_list("unit__product_model__code", "month", "unit__currency")
-        .annotate(total=Sum("unit__unit_price"))
+        # The unit's model, price and currency as the noticed item's summary row holds them.
+        .values_list("noticed__product_model__code", "month", "noticed__currency")
+        .annotate(total=Sum("noticed__unit_price"))
     )
     recovered = (
         _dated(
             scoped(
                 D2Charge.objects.filter(waived=False, debit_note__isnull=False),
-                "item__",
+                "item__unit__product_model_id",
                 "item__claim__organisation_id",
             ),
             "debit_note__issued_at",

@@ -194,6 +194,11 @@ class RateRatioTest:
     p_value: float
 
 
+def comparable(recent_exposure: float, reference_exposure: float) -> bool:
+    """Whether two rates can be compared at all: both sides saw some exposure."""
+    return recent_exposure > 0 and reference_exposure > 0
+
+
 def rate_ratio_test(
     recent: int,
     recent_exposure: float,
@@ -206,7 +211,7 @@ def rate_ratio_test(
 
     None when either side has no exposure (nothing to compare).
     """
-    if recent_exposure <= 0 or reference_exposure <= 0:
+    if not comparable(recent_exposure, reference_exposure):
         return None
     n = recent + reference
     weight = null_ratio * recent_exposure

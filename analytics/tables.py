@@ -8,6 +8,7 @@ out here. No business rule lives here: only arranging and formatting.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.translation import get_language
@@ -28,13 +29,31 @@ class Table:
     key: str  # the ?csv= name
     title: str
     headers: list[str]
-    rows: list[list] = field(default_factory=list)
+    rows: Sequence[list] = field(default_factory=list)
     note: str = ""
     shown: int | None = None  # rows on the page (all of them in the CSV)
 
     @property
     def page_rows(self) -> list[list]:
         return self.rows if self.shown is None else self.rows[: self.shown]
+
+
+class FormattedRows(Sequence):
+    """A table's rows formatted when read: the page reads the rows it shows, the CSV all."""
+
+    def __init__(self, source: Sequence, format_row: Callable[[object], list]):
+        self.source, self.format_row = source, format_row
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.format_row(row) for row in self.source[index]]
+        return self.format_row(self.source[index])
+
+    def __iter__(self) -> Iterator[list]:
+        return map(self.format_row, self.source)
 
 
 def _num(value: float | None, places: int = 1) -> str:
@@ -88,20 +107,21 @@ def rate_table(by: str, rows: list[selectors.RateRow]) -> Table:
         ],
         shown=BATCHES_SHOWN if by == "batch" else None,
     )
-    for row in rows:
+
+    def format_row(row: selectors.RateRow) -> list:
         key = [k.strftime("%Y-%m") if by == "month" else k for k in row.key]
         if by == "batch":
             key[2] = row.key[2].isoformat()
-        table.rows.append(
-            [
-                *key,
-                row.units,
-                row.claimed,
-                *_interval(row.claimed_rate),
-                row.confirmed,
-                *_interval(row.confirmed_rate),
-            ]
-        )
+        return [
+            *key,
+            row.units,
+            row.claimed,
+            *_interval(row.claimed_rate),
+            row.confirmed,
+            *_interval(row.confirmed_rate),
+        ]
+
+    table.rows = FormattedRows(rows, format_row)
     return table
 
 

@@ -4,6 +4,7 @@ selectors, render (or send the CSV of one table). Staff only (admin_view + a per
 from __future__ import annotations
 
 import csv
+import io
 
 from django import forms
 from django.contrib import admin
@@ -95,12 +96,14 @@ def _csv(key: str, found: list[tables.Table]) -> HttpResponse:
     table = next((t for t in found if t.key == key), None)
     if table is None:
         raise Http404
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cpro-{key}.csv"'
-    response.write("\ufeff")  # so spreadsheet programs read the Korean names as UTF-8
-    writer = csv.writer(response)
+    # Written to memory first: the response's own write() costs more than a row (10,000 rows).
+    text = io.StringIO()
+    text.write("\ufeff")  # so spreadsheet programs read the Korean names as UTF-8
+    writer = csv.writer(text)
     writer.writerow(table.headers)
     writer.writerows(table.rows)
+    response = HttpResponse(text.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cpro-{key}.csv"'
     return response
 
 

@@ -22,19 +22,28 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
 )
 from django.db.models.functions import Greatest, TruncMonth
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from warranty.models import ProductModel, Unit
+from warranty.models import ProductModel, UnitCount
 from warranty.rules import SEOUL
 from warranty.selectors import seoul_today
 
 from . import queue, workdays
 from .holds import HOLD_WARNING_DAYS
-from .models import OPEN_STATUSES, Claim, ClaimEvent, ClaimItem, ClaimStatus, Outcome
+from .models import (
+    OPEN_STATUSES,
+    Claim,
+    ClaimEvent,
+    ClaimItem,
+    ClaimStatus,
+    NoticedItem,
+    Outcome,
+)
 
 WINDOW_MONTHS = 12
 TOP_MODELS = 8
@@ -231,12 +240,13 @@ class ModelTrend:
 
 def _items_per_model_month(start: date) -> dict[int, dict[date, int]]:
     """Claim items per product model (CPRO's record of the unit, not the buyer's typing) per
-    month of notice (one GROUP BY)."""
+    month of notice (one GROUP BY over the noticed items' summary, claims/summaries.py: the
+    unit's model is on the row, no join to the units)."""
     rows = (
-        ClaimItem.objects.filter(claim__notice_at__gte=_start_of(start))
-        .annotate(month=TruncMonth("claim__notice_at", output_field=DateField()))
+        NoticedItem.objects.filter(notice_at__gte=_start_of(start))
+        .annotate(month=TruncMonth("notice_at", output_field=DateField()))
         .order_by()
-        .values_list("unit__product_model_id", "month")
+        .values_list("product_model_id", "month")
         .annotate(n=Count("pk"))
     )
     found: dict[int, dict[date, int]] = defaultdict(dict)
@@ -247,9 +257,10 @@ def _items_per_model_month(start: date) -> dict[int, dict[date, int]]:
 
 def _units_per_model_month(start: date, model_ids: Sequence[int]) -> dict[int, dict[date, int]]:
     """Units shipped per model per month; everything before the window in its first month
-    (one GROUP BY), so a running sum gives the installed base at each month's end."""
+    (one GROUP BY over the units per shipment and model, warranty/summaries.py), so a running
+    sum gives the installed base at each month's end."""
     rows = (
-        Unit.objects.filter(product_model_id__in=model_ids)
+        UnitCount.objects.filter(product_model_id__in=model_ids)
         .annotate(
             month=TruncMonth(
                 Greatest("shipment__shipment_date", Value(start, output_field=DateField())),
@@ -258,7 +269,7 @@ def _units_per_model_month(start: date, model_ids: Sequence[int]) -> dict[int, d
         )
         .order_by()
         .values_list("product_model_id", "month")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("units"))
     )
     found: dict[int, dict[date, int]] = defaultdict(dict)
     for model_id, month, n in rows:

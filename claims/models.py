@@ -322,6 +322,41 @@ class ClaimItem(models.Model):
         return charge if charge is not None and charge.is_open else None
 
 
+def _copied(to) -> models.ForeignKey:
+    """A summary's copy of a key: no constraint or index of its own (the triggers keep it)."""
+    return models.ForeignKey(
+        to, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+
+
+class NoticedItem(models.Model):
+    """An item of a claim that gave notice (N1), with the joins the counts need already made:
+    a summary of ``ClaimItem`` that database triggers keep exact in the same statement as every
+    write on items, claims and units (claims/summaries.py). Read by the quality analytics and
+    the dashboard (issues 15, 19); never written by Python."""
+
+    item = models.OneToOneField(
+        ClaimItem,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="noticed",
+    )
+    organisation = _copied(Organisation)  # the claim's
+    notice_at = models.DateTimeField(db_index=True)
+    cancelled = models.BooleanField()
+    unit = _copied(Unit)
+    shipment = _copied("warranty.Shipment")  # the unit's
+    product_model = _copied("warranty.ProductModel")  # the unit's
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)  # the unit's (D1)
+    currency = models.CharField(max_length=3)
+    defect_date = models.DateField()
+    confirmed = models.BooleanField()  # inspection found confirmed_defect (N5: final)
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}"
+
+
 class NumberSequence(models.Model):
     """Counters for RMA, credit-note and debit-note numbers, locked row by row (gapless)."""
 

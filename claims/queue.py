@@ -154,16 +154,16 @@ def for_assignee(claims: QuerySet[Claim], who: str, user) -> QuerySet[Claim]:
 
 def counts(claims: QuerySet[Claim]) -> dict[str, dict[str, int]]:
     """Per reason, how many claims of the queue wait and how many are past the target
-    (one query)."""
-    totals = claims.order_by().aggregate(
-        **{r.key: Count("pk", filter=Q(queue_rank=r.rank)) for r in REASONS},
-        **{
-            f"{r.key}_late": Count("pk", filter=Q(queue_rank=r.rank, queue_late=True))
-            for r in REASONS
-        },
-    )
+    (one query, grouped by rank and lateness: each claim's rank is worked out once, not once
+    per count as in eight ``COUNT … FILTER``s, which took seconds at 100,000 claims)."""
+    found = {(r.key, late): 0 for r in REASONS for late in (False, True)}
+    by_rank = {r.rank: r.key for r in REASONS}
+    rows = claims.order_by().values_list("queue_rank", "queue_late").annotate(n=Count("pk"))
+    for rank, late, n in rows:
+        found[(by_rank[rank], bool(late))] += n
     return {
-        r.key: {"all": totals[r.key] or 0, "late": totals[f"{r.key}_late"] or 0} for r in REASONS
+        r.key: {"all": found[(r.key, False)] + found[(r.key, True)], "late": found[(r.key, True)]}
+        for r in REASONS
     }
 
 

@@ -120,6 +120,28 @@ class Unit(models.Model):
         return self.serial_number
 
 
+class UnitCount(models.Model):
+    """Units of one model in one shipment: a summary of ``Unit`` that database triggers keep
+    exact in the same statement as every write on units (warranty/summaries.py). Read by the
+    quality analytics and the dashboard (issues 15, 19); never written by Python."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="unit_counts")
+    product_model = models.ForeignKey(
+        ProductModel, on_delete=models.CASCADE, related_name="unit_counts"
+    )
+    units = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "product_model"], name="unit_count_per_shipment_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id}/{self.product_model_id}: {self.units}"
+
+
 class WarrantyPolicy(models.Model):
     """A version of CPRO's terms; a unit is judged by the version in force on its delivery date."""
 

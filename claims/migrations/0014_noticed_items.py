@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0004_sales_staff_access_attempts'),
         ('claims', '0011_document_void_public_reason'),
-        ('warranty', '0007_unit_counts'),
+        ('warranty', '0006_unit_counts'),
     ]
 
     operations = [

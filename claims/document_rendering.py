@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+from functools import cache
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -152,17 +153,36 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The documents' one stylesheet; the templates carry no <style>, so nothing is parsed per render.
+STYLESHEET = settings.BASE_DIR / "templates" / "documents" / "document.css"
+
+
+@cache
+def weasyprint_setup():
+    """WeasyPrint's font configuration and the parsed stylesheet, made once per process: a worker
+    renders many documents, and loading the fonts and parsing the CSS is no part of any one of
+    them (issue 19). Only the worker (and previews) import WeasyPrint."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    return fonts, CSS(filename=str(STYLESHEET), font_config=fonts)
+
+
 def render_pdf(document: Document) -> bytes:
     """The PDF bytes of a document, in its language (en/ko), through WeasyPrint."""
-    from weasyprint import HTML  # heavy; only the worker (and previews) need it
+    from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
+    fonts, stylesheet = weasyprint_setup()
     with translation.override(document.language):
         html = render_to_string(f"documents/{document.kind}.html", document_context(document))
     # Everything a document shows is inline (data: URIs): nothing is fetched from outside, and
     # an image that fails to load fails the rendering rather than giving a PDF without it.
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
-    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).write_pdf(
+        stylesheets=[stylesheet], font_config=fonts
+    )
 
 
 def verification_url(document: Document) -> str:
@@ -235,10 +255,26 @@ def _return_authorization(document: Document, lang: str) -> dict:
         )
     return {
         "items": rows,
+        "shipments": _by_shipment(rows),
         "item_count": len(rows),
         "barcode_uri": barcode_data_uri(rma),
         "qr_uri": qr_data_uri(verification_url(document)),  # scanning it reaches the check
     }
+
+
+def _by_shipment(rows: list[dict]) -> list[dict]:
+    """The item rows in runs of the same shipment (PO, PI, date), in their order: the RA prints
+    each run's shipment once, above its items, rather than on every row (issue 19: a 200-item
+    RA is mostly its item table, and three columns fewer per row halve its layout)."""
+    runs: list[dict] = []
+    for row in rows:
+        key = (row["po"], row["pi"], row["shipment_date"])
+        if not runs or runs[-1]["key"] != key:
+            runs.append(
+                {"key": key, "po": key[0], "pi": key[1], "shipment_date": key[2], "items": []}
+            )
+        runs[-1]["items"].append(row)
+    return runs
 
 
 def _credit_note(note: CreditNote, labels: dict) -> dict:

@@ -853,3 +853,11 @@ class Document(models.Model):
     @property
     def is_ready(self) -> bool:
         return self.status == DocumentStatus.READY
+
+    @property
+    def needs_void_mark(self) -> bool:
+        """Voided, and its stored PDF was rendered before (so without the VOID mark): a buyer
+        holding the paper must see that it is void (issue 17)."""
+        if self.valid or self.voided_at is None:
+            return False
+        return self.rendered_at is None or self.rendered_at < self.voided_at

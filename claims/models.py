@@ -203,6 +203,18 @@ class Outcome(models.TextChoices):
     NOT_COVERED = "not_covered", _("Not covered")
 
 
+# Inspection findings (warranty.rules.Finding) in the staff's and buyer's words: the admin's
+# checkboxes and every message that names a finding use these, never the code (issue 17).
+FINDING_LABELS = {
+    rules.Finding.CONFIRMED_DEFECT: _("Defect confirmed"),
+    rules.Finding.NO_FAULT_FOUND: _("No fault found"),
+    rules.Finding.TAMPERED: _("Tampered with (W5)"),
+    rules.Finding.THIRD_PARTY_REPAIR: _("Repaired by a third party (W5)"),
+    rules.Finding.NON_CONFORMING_USE: _("Used against the conditions of use (W5)"),
+    rules.Finding.THIRD_PARTY_COMPONENT: _("Failed part is third-party / common-use (W2)"),
+}
+
+
 # D1: outcomes that send a unit back to the buyer (the repaired one, or a replacement).
 OUTBOUND_OUTCOMES = frozenset({Outcome.REPAIR, Outcome.REPLACE})
 

@@ -30,6 +30,14 @@ class Organisation(models.Model):
         _("partner"), default=False, help_text=_("Distributors and integrators using the API.")
     )
     address = models.TextField(_("address"), blank=True)
+    notification_email = models.EmailField(
+        _("notification address"),
+        blank=True,
+        help_text=_(
+            "Optional: every e-mail about the organisation's claims is copied to this address, "
+            "in the organisation's language."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

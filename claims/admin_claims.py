@@ -44,6 +44,7 @@ from .admin_lists import (
 from .admin_queue import QueueAdminMixin
 from .events import verify_claim
 from .models import (
+    FINDING_LABELS,
     OPEN_STATUSES,
     Attachment,
     Claim,
@@ -214,7 +215,7 @@ class ClaimItemInline(ReadOnlyInline):
 
     @admin.display(description=_("findings"))
     def findings_display(self, item):
-        findings = ", ".join(item.findings) or "—"
+        findings = ", ".join(str(FINDING_LABELS.get(f, f)) for f in item.findings) or "—"
         if item.inspected_on_site:
             findings = f"{findings} ({_('on site')})"
         if item.inspection_notes:

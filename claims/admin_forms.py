@@ -16,17 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from rma_portal.money import money
 from warranty.rules import Finding
 
-from .models import Claim, ClaimItem, Outcome, ReceiptCondition, VoidReason
+from .models import FINDING_LABELS, Claim, ClaimItem, Outcome, ReceiptCondition, VoidReason
 from .settlement import CHARGE_LINES, default_charge_lines
 
-FINDING_LABELS = {
-    Finding.CONFIRMED_DEFECT: _("Defect confirmed"),
-    Finding.NO_FAULT_FOUND: _("No fault found"),
-    Finding.TAMPERED: _("Tampered with (W5)"),
-    Finding.THIRD_PARTY_REPAIR: _("Repaired by a third party (W5)"),
-    Finding.NON_CONFORMING_USE: _("Used against the conditions of use (W5)"),
-    Finding.THIRD_PARTY_COMPONENT: _("Failed part is third-party / common-use (W2)"),
-}
 CHARGE_LABELS = {
     "verification": _("Verification (D2)"),
     "transport": _("Transport (D2)"),
@@ -241,12 +233,13 @@ class InspectForm(ActForm):
                 label=_("Inspection notes"), required=False, initial=item.inspection_notes
             )
             for line in CHARGE_LINES:
-                self.fields[f"{line}_{pk}"] = forms.DecimalField(
+                # Text, parsed by the service (claims.cleaning.clean_amount) with the other
+                # checks, so that every error of the form is reported at once (issue 17).
+                self.fields[f"{line}_{pk}"] = forms.CharField(
                     label=CHARGE_LABELS[line],
                     required=False,
-                    min_value=Decimal("0"),
-                    decimal_places=2,
-                    max_digits=10,
+                    max_length=20,
+                    widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
                     help_text=(
                         _("Default %(amount)s") % {"amount": money(defaults[line], currency)}
                         if defaults is not None
@@ -275,9 +268,9 @@ class InspectForm(ActForm):
                 "notes": data[f"notes_{pk}"],
             }
             charge = {
-                line: str(data[f"{line}_{pk}"])
+                line: data[f"{line}_{pk}"].strip()
                 for line in CHARGE_LINES
-                if data[f"{line}_{pk}"] is not None
+                if data[f"{line}_{pk}"].strip()
             }
             if charge:
                 result["charge"] = charge

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from rma_portal.money import money
 
+from .document_selectors import replacement_of
 from .models import CreditNote, DebitNote, Document, DocumentKind, SupportContact
 
 K = DocumentKind
@@ -87,6 +88,9 @@ LABELS: dict[str, dict[str, str]] = {
         "verify": "Verify this document",
         "code": "code",
         "page": "Page",
+        "void": "VOID",
+        "void_since": "No longer valid since",
+        "void_replaced_by": "Replaced by",
     },
     "ko": {
         K.RETURN_AUTHORIZATION: "반품 승인서",
@@ -149,6 +153,9 @@ LABELS: dict[str, dict[str, str]] = {
         "verify": "문서 진위 확인",
         "code": "코드",
         "page": "페이지",
+        "void": "무효 VOID",
+        "void_since": "다음 날짜부터 무효",
+        "void_replaced_by": "대체 문서",
     },
 }
 
@@ -210,6 +217,7 @@ def document_context(document: Document) -> dict:
         "verification_code": document.display_code,
         "verification_url": verification_url(document),
     }
+    context.update(void_mark(document, lang))
     if document.kind == K.RETURN_AUTHORIZATION:
         context.update(_return_authorization(document, lang))
     elif document.kind == K.CREDIT_NOTE:
@@ -217,6 +225,27 @@ def document_context(document: Document) -> dict:
     else:
         context.update(_debit_note(document.debit_note))
     return context
+
+
+def void_mark(document: Document, lang: str) -> dict:
+    """What the VOID mark across every page says (issue 17): since when, the public reason and
+    the replacement's number; nothing for a valid document. The mark itself is in the
+    templates (documents/base.html)."""
+    if document.valid:
+        return {"void": None}
+    replacement = replacement_of(document)
+    reason = ""
+    if document.void_public_reason:
+        with translation.override(lang):
+            reason = str(document.get_void_public_reason_display())
+    return {
+        "void": {
+            "since": timezone.localdate(document.voided_at) if document.voided_at else None,
+            "reason": reason,
+            "replacement": (replacement.number or document.claim.rma_number) if replacement else "",
+            "replacement_code": replacement.display_code if replacement else "",
+        }
+    }
 
 
 def issued_on(document: Document):

@@ -108,14 +108,20 @@ def schedule_rendering(document: Document) -> bool:
 def render(document: Document) -> Document:
     """Render the document to PDF, store it, mark it ready and record ``document_issued``
     (N2: the RMA number on every page). Idempotent: a ready document whose file exists is
-    returned unchanged."""
+    returned unchanged, unless it was voided since (then it is rendered again, once, with the
+    VOID mark on every page, and the download serves that)."""
     with transaction.atomic():
         doc = (
             Document.objects.select_for_update(of=("self",))
             .select_related("claim__organisation", "credit_note", "debit_note")
             .get(pk=document.pk)
         )
-        if doc.is_ready and doc.file and doc.file.storage.exists(doc.file.name):
+        if (
+            doc.is_ready
+            and doc.file
+            and doc.file.storage.exists(doc.file.name)
+            and not doc.needs_void_mark
+        ):
             return doc
         pdf = render_pdf(doc)
         first_issue = doc.status == DocumentStatus.PENDING
@@ -178,7 +184,16 @@ def void_document(
         )
         step.tell_buyer("document_voided")  # with its replacement, when one is issued
         step.tell_partners(WebhookEvent.DOCUMENT_VOIDED)
+        _schedule_void_mark(doc)
     return doc
+
+
+def _schedule_void_mark(document: Document) -> None:
+    """Render a voided document again, with the VOID mark, through the same task and outbox
+    (issue 17): a buyer holding the paper must see that it is void. A document voided while
+    still pending gets its mark in its first rendering."""
+    if document.status == DocumentStatus.READY:
+        _schedule(document, attempt=":void")
 
 
 def reissue_document(*, actor: Actor, document: Document, reason: str) -> Document:

@@ -23,9 +23,10 @@ from warranty.selectors import (
 )
 
 from .actors import Actor
-from .cleaning import item_id_of
+from .cleaning import FieldErrors, item_id_of
 from .items import items_of
 from .models import (
+    FINDING_LABELS,
     Charge,
     Claim,
     ClaimItem,
@@ -82,80 +83,118 @@ def _final_verdict(claim: Claim, item: ClaimItem, findings: list[str]) -> rules.
     )
 
 
-def _excluding(verdict: rules.Verdict) -> str:
-    """The clauses and reasons that made a verdict "not covered", for an error message."""
-    texts = [f"{r.clause}: {r.text_en}" for r in verdict.reasons if r.code in EXCLUDING_REASONS]
+def _excluding(verdict: rules.Verdict, lang: str = "en") -> str:
+    """The clauses and reasons that made a verdict "not covered", for an error message, in the
+    reader's language."""
+    texts = [f"{r.clause}: {r.text(lang)}" for r in verdict.reasons if r.code in EXCLUDING_REASONS]
     return " ".join(texts) or ", ".join(verdict.clauses)
+
+
+def _labels(values) -> str:
+    return ", ".join(str(label) for label in values)
+
+
+def _findings(raw: Any, serial: str, key: str, examined: bool, errors: FieldErrors) -> list[str]:
+    """The findings as given, checked; problems go to ``errors`` (named by their labels, never
+    the codes: issue 17)."""
+    if raw is None:
+        raw = []
+    if isinstance(raw, str) or not isinstance(raw, Iterable):
+        errors.add(key, _("%(serial)s: findings must be a list.") % {"serial": serial})
+        return []
+    findings = list(dict.fromkeys(str(f) for f in raw))
+    unknown = [f for f in findings if f not in FINDINGS]
+    if unknown:
+        errors.add(
+            key,
+            _("%(serial)s: unknown finding(s): %(f)s.")
+            % {"serial": serial, "f": ", ".join(unknown)},
+        )
+    if examined and not findings:
+        errors.add(
+            key,
+            _("%(serial)s: record at least one finding (e.g. %(examples)s).")
+            % {
+                "serial": serial,
+                "examples": _labels(
+                    FINDING_LABELS[f]
+                    for f in (rules.Finding.CONFIRMED_DEFECT, rules.Finding.NO_FAULT_FOUND)
+                ),
+            },
+        )
+    if {rules.Finding.CONFIRMED_DEFECT, rules.Finding.NO_FAULT_FOUND} <= set(findings):
+        errors.add(
+            key,
+            _("%(serial)s: a defect cannot be both confirmed and not found.") % {"serial": serial},
+        )
+    return findings
 
 
 def _decide(
     claim: Claim, item: ClaimItem, result: Any, *, examined: bool, returned: bool
 ) -> _Decision:
+    """One item's decision, or every problem with it at once (ValidationFailed)."""
     serial = item.serial_number
     prefix = f"results.{item.pk}"
     if not isinstance(result, Mapping):
         raise DomainError(
             _("%(serial)s: give findings and an outcome.") % {"serial": serial}, field=prefix
         )
-    raw_findings = result.get("findings")
-    if raw_findings is None:
-        raw_findings = []
-    if isinstance(raw_findings, str) or not isinstance(raw_findings, Iterable):
-        raise DomainError(
-            _("%(serial)s: findings must be a list.") % {"serial": serial},
-            field=f"{prefix}.findings",
-        )
-    findings = list(dict.fromkeys(str(f) for f in raw_findings))
-    unknown = [f for f in findings if f not in FINDINGS]
-    if unknown:
-        raise DomainError(
-            _("%(serial)s: unknown finding(s): %(f)s.")
-            % {"serial": serial, "f": ", ".join(unknown)},
-            field=f"{prefix}.findings",
-        )
-    if examined and not findings:
-        raise DomainError(
-            _("%(serial)s: record at least one finding (e.g. confirmed_defect, no_fault_found).")
-            % {"serial": serial},
-            field=f"{prefix}.findings",
-        )
-    if {rules.Finding.CONFIRMED_DEFECT, rules.Finding.NO_FAULT_FOUND} <= set(findings):
-        raise DomainError(
-            _("%(serial)s: a defect cannot be both confirmed and not found.") % {"serial": serial},
-            field=f"{prefix}.findings",
-        )
+    errors = FieldErrors()
+    findings = _findings(result.get("findings"), serial, f"{prefix}.findings", examined, errors)
 
     outcome = result.get("outcome")
     if outcome not in Outcome.values:
-        raise DomainError(
-            _("%(serial)s: choose an outcome: repair, replace, credit_note or not_covered.")
-            % {"serial": serial},
-            field=f"{prefix}.outcome",
+        errors.add(
+            f"{prefix}.outcome",
+            _("%(serial)s: choose an outcome: %(outcomes)s.")
+            % {"serial": serial, "outcomes": _labels(Outcome.labels)},
         )
+        outcome = None
     reason = result.get("reason") or ""
     reason = reason.strip() if isinstance(reason, str) else ""
     notes = result.get("notes") or ""
     notes = notes.strip() if isinstance(notes, str) else ""
     if outcome == Outcome.NOT_COVERED and not reason:
-        raise DomainError(
+        errors.add(
+            f"{prefix}.reason",
             _("%(serial)s: not covered needs a reason (e.g. W2, W5, period, N1).")
             % {"serial": serial},
-            field=f"{prefix}.reason",
         )
     if outcome in D1_OUTCOMES and not examined:
-        raise DomainError(
+        errors.add(
+            f"{prefix}.outcome",
             _(
                 "%(serial)s was not examined (not returned, missing or the wrong item arrived): "
                 "a remedy (D1) needs a defect CPRO has acknowledged, so it can only be not covered."
             )
             % {"serial": serial},
-            field=f"{prefix}.outcome",
         )
-    if outcome in D1_OUTCOMES and rules.Finding.CONFIRMED_DEFECT not in findings:
-        raise DomainError(
-            _("%(serial)s: a remedy (D1) needs the finding confirmed_defect.") % {"serial": serial},
-            field=f"{prefix}.outcome",
+    elif outcome in D1_OUTCOMES and rules.Finding.CONFIRMED_DEFECT not in findings:
+        errors.add(
+            f"{prefix}.outcome",
+            _("%(serial)s: a remedy (D1) needs the finding “%(finding)s”.")
+            % {"serial": serial, "finding": FINDING_LABELS[rules.Finding.CONFIRMED_DEFECT]},
         )
+
+    charge = None
+    raw_charge = result.get("charge")
+    if outcome == Outcome.NOT_COVERED and returned:
+        try:
+            charge = charge_lines(raw_charge, f"{prefix}.charge", serial, item.unit.currency)  # D2
+        except ValidationFailed as exc:
+            for key, messages in exc.errors.items():
+                for message in messages:
+                    errors.add(key, message)
+        except DomainError as exc:
+            errors.add(exc.field or f"{prefix}.charge", exc.message)
+    elif raw_charge and outcome is not None:
+        errors.add(
+            f"{prefix}.charge",
+            _("%(serial)s: a D2 charge applies only to returned items found not covered.")
+            % {"serial": serial},
+        )
+    errors.raise_if_any()
 
     try:
         verdict = _final_verdict(claim, item, findings)
@@ -170,20 +209,9 @@ def _decide(
             % {
                 "serial": serial,
                 "outcome": Outcome(outcome).label,
-                "why": _excluding(verdict),
+                "why": _excluding(verdict, translation.get_language() or "en"),
             },
             field=f"{prefix}.outcome",
-        )
-
-    charge = None
-    raw_charge = result.get("charge")
-    if outcome == Outcome.NOT_COVERED and returned:
-        charge = charge_lines(raw_charge, f"{prefix}.charge", serial, item.unit.currency)  # D2
-    elif raw_charge:
-        raise DomainError(
-            _("%(serial)s: a D2 charge applies only to returned items found not covered.")
-            % {"serial": serial},
-            field=f"{prefix}.charge",
         )
     return _Decision(item, findings, outcome, reason, notes, verdict, charge)
 
@@ -266,6 +294,9 @@ def inspect(
                 decisions.append(
                     _decide(locked, item, result, examined=examined, returned=returned)
                 )
+            except ValidationFailed as exc:
+                for key, messages in exc.errors.items():
+                    errors.setdefault(key, []).extend(messages)
             except DomainError as exc:
                 errors.setdefault(exc.field or f"results.{item.pk}", []).append(exc.message)
         if errors:

@@ -44,6 +44,8 @@ def _thread_message(
             step.tell_partners(effects.MESSAGE_CREATED)
             if action == "request_info":
                 step.tell_buyer("info_requested")
+            elif action == "answer_info":
+                step.tell_buyer("info_answered")  # the buyer's confirmation, with the RMA
             elif actor.is_staff:
                 step.tell_buyer("message")
     return message

@@ -203,6 +203,18 @@ class Outcome(models.TextChoices):
     NOT_COVERED = "not_covered", _("Not covered")
 
 
+# Inspection findings (warranty.rules.Finding) in the staff's and buyer's words: the admin's
+# checkboxes and every message that names a finding use these, never the code (issue 17).
+FINDING_LABELS = {
+    rules.Finding.CONFIRMED_DEFECT: _("Defect confirmed"),
+    rules.Finding.NO_FAULT_FOUND: _("No fault found"),
+    rules.Finding.TAMPERED: _("Tampered with (W5)"),
+    rules.Finding.THIRD_PARTY_REPAIR: _("Repaired by a third party (W5)"),
+    rules.Finding.NON_CONFORMING_USE: _("Used against the conditions of use (W5)"),
+    rules.Finding.THIRD_PARTY_COMPONENT: _("Failed part is third-party / common-use (W2)"),
+}
+
+
 # D1: outcomes that send a unit back to the buyer (the repaired one, or a replacement).
 OUTBOUND_OUTCOMES = frozenset({Outcome.REPAIR, Outcome.REPLACE})
 
@@ -888,3 +900,11 @@ class Document(models.Model):
     @property
     def is_ready(self) -> bool:
         return self.status == DocumentStatus.READY
+
+    @property
+    def needs_void_mark(self) -> bool:
+        """Voided, and its stored PDF was rendered before (so without the VOID mark): a buyer
+        holding the paper must see that it is void (issue 17)."""
+        if self.valid or self.voided_at is None:
+            return False
+        return self.rendered_at is None or self.rendered_at < self.voided_at

@@ -24,7 +24,7 @@ from warranty import rules
 from warranty.models import Unit
 
 from .actors import Actor
-from .cleaning import clean_amount, max_length, required_text
+from .cleaning import FieldErrors, clean_amount, max_length, required_text
 from .document_service import request_document
 from .items import claim_id_of, locked_item, refresh_item
 from .models import (
@@ -96,16 +96,22 @@ def charge_lines(raw: Any, prefix: str, serial: str, currency: str) -> dict[str,
                 field=prefix,
             )
     lines = {}
+    errors = FieldErrors()  # every bad line at once, each beside its field
     for name in CHARGE_LINES:
         field, label = f"{prefix}.{name}", f"{serial}: {CHARGE_LABELS[name]}"
-        amount = clean_amount(given.get(name, defaults.get(name)), field, label)
+        try:
+            amount = clean_amount(given.get(name, defaults.get(name)), field, label)
+        except DomainError as exc:
+            errors.add(exc.field or field, exc.message)
+            continue
         if minor_places(currency) == 0 and amount % 1:
-            raise DomainError(
+            errors.add(
+                field,
                 _("%(label)s: %(currency)s has no decimals; give a whole amount.")
                 % {"label": label, "currency": currency},
-                field=field,
             )
         lines[name] = amount
+    errors.raise_if_any()
     if sum(lines.values()) <= 0:
         raise DomainError(
             _("%(serial)s: a D2 charge of zero is not a charge; waive it with a reason instead.")

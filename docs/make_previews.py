@@ -1,4 +1,5 @@
-"""Render the three documents from demo data and save their pages as PNG previews.
+"""Render the three documents (en, ko) and a voided Return Authorization from demo data and
+save their pages as PNG previews.
 
     DJANGO_DEBUG=1 .venv/bin/python docs/make_previews.py
 
@@ -187,6 +188,19 @@ def build_documents():
         with transaction.atomic():
             document = document_service.request_document(claim=for_claim, kind=kind, **notes)
         yield name, document_service.render(document)
+
+    # A voided Return Authorization (issue 17): reissued, it carries the VOID mark on every page.
+    from accounts.models import User
+    from claims.actors import Actor
+    from claims.models import Document
+
+    clerk = User.objects.create(username="clerk", is_staff=True)
+    voided = Document.objects.get(claim=claim, kind=DocumentKind.RETURN_AUTHORIZATION, valid=True)
+    with transaction.atomic():
+        document_service.reissue_document(
+            actor=Actor.staff(clerk), document=voided, reason="Ship-to address corrected."
+        )
+    yield "return_authorization-void", document_service.render(voided)
 
 
 if __name__ == "__main__":

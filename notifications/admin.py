@@ -61,9 +61,15 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(SentEmail)
 class SentEmailAdmin(ReadOnlyAdmin):
-    list_display = ["subject", "kind", "language", "sent_at"]
+    list_display = ["subject", "sent_to", "kind", "language", "sent_at"]
     list_filter = ["kind", "language"]
     search_fields = ["subject", "dedupe_key", "claim__rma_number"]
+
+    @admin.display(description=_("recipients"))
+    def sent_to(self, obj: SentEmail) -> str:
+        # The buyer's e-mail and its copy to the organisation's notification address are
+        # two rows; the addresses tell them apart.
+        return ", ".join(obj.recipients or [])
 
 
 @admin.register(Reminder)

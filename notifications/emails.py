@@ -66,6 +66,7 @@ BUYER_KINDS = frozenset(
     {
         "submitted",
         "info_requested",
+        "info_answered",
         "message",
         "return_authorized",
         "received",
@@ -181,7 +182,11 @@ def send_once(dedupe_key: str, email: Email, kind: str, claim: Claim | None) -> 
 
 def build_event_emails(event: ClaimEvent, kind: str) -> list[Email]:
     claim = event.claim
-    audiences = _staff_audiences() if kind in STAFF_KINDS else [_buyer_audience(claim)]
+    if kind in STAFF_KINDS:
+        audiences = _staff_audiences()
+    else:
+        buyer = _buyer_audience(claim)
+        audiences = [buyer, *_organisation_copy(claim, buyer)]
     return [
         _render(kind, audience, claim, _event_context(event, kind, audience.language))
         for audience in audiences
@@ -191,7 +196,11 @@ def build_event_emails(event: ClaimEvent, kind: str) -> list[Email]:
 def build_reminder_emails(reminder: Reminder) -> list[Email]:
     claim = reminder.claim
     kind = REMINDER_TEMPLATES[reminder.kind]
-    audiences = _staff_audiences() if kind in STAFF_KINDS else [_author_audience(claim)]
+    if kind in STAFF_KINDS:
+        audiences = _staff_audiences()
+    else:
+        author = _author_audience(claim)
+        audiences = [author, *_organisation_copy(claim, author)]
     emails = []
     for audience in audiences:
         context = _claim_context(claim, audience.language)
@@ -259,6 +268,16 @@ def _buyer_audience(claim: Claim) -> _Audience:
     return _Audience("buyer", _language(claim.organisation.language), buyer_recipients(claim))
 
 
+def _organisation_copy(claim: Claim, buyer: _Audience) -> list[_Audience]:
+    """The copy of a buyer e-mail to the organisation's notification address, when it has one
+    that the e-mail does not already go to; its own audience (so its own ``SentEmail`` key:
+    sent once, shown in "Sent e-mails"), in the organisation's language."""
+    address = (claim.organisation.notification_email or "").strip()
+    if not address or address.lower() in {a.lower() for a in buyer.to}:
+        return []
+    return [_Audience("organisation", _language(claim.organisation.language), [address])]
+
+
 def _author_audience(claim: Claim) -> _Audience:
     """N1 reminders go to the draft's author; a partner's draft (no author) to its organisation."""
     author = claim.author
@@ -318,7 +337,7 @@ def _event_context(event: ClaimEvent, kind: str, lang: str) -> dict[str, Any]:
         ).order_by("position", "pk")
         context["items"] = [_item_context(item, lang) for item in items]
         context["not_authorized"] = [i for i in context["items"] if not i["return_authorized"]]
-    if kind in {"info_requested", "message"}:
+    if kind in {"info_requested", "info_answered", "message"}:
         message = Message.objects.filter(pk=data.get("message"), claim=claim).first()
         context["message"] = message.body if message is not None else data.get("body", "")
         if kind == "info_requested" and not context["message"]:

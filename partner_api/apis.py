@@ -134,6 +134,8 @@ ITEM_OUT_EXAMPLE = {
     "mismatches": [],
     "return_authorized": False,
     "outcome": None,
+    "credit_note": None,  # D1: {"number", "amount": Money}
+    "charge": None,  # D2: {"verification", "transport", "shipment", "total": Money, …}
 }
 CLAIM_COMMON = {
     "buyer_reference": "Ticket 4471",
@@ -583,6 +585,7 @@ class DocumentsApi(APIView):
                         "rendered_at": "2026-11-26T09:10:04+09:00",
                         "download_url": "https://rma.cpro.example/api/v1/claims/17/documents/9/"
                         "download/",
+                        "amount": None,  # a credit/debit note's: {"amount": "110", "currency"}
                     }
                 ],
                 response_only=True,

@@ -18,7 +18,7 @@ from rma_portal.exceptions import NotFound, ValidationFailed
 
 from .models import WebhookDelivery
 
-ITEM_JOINS = ("component", "defect_reason")
+ITEM_JOINS = ("component", "defect_reason", "credit_note", "charge__debit_note")
 
 
 def claims_for_api(

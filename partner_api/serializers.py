@@ -26,6 +26,7 @@ from claims.models import (
     Outcome,
 )
 from rma_portal.api import CalendarDateField, QuerySerializer
+from rma_portal.money import Money
 from warranty.apis import VerdictSerializer
 
 from . import webhooks
@@ -138,6 +139,62 @@ class DeliveryListQuerySerializer(QuerySerializer):
 # --- Output --------------------------------------------------------------------------------
 
 
+class MoneySerializer(serializers.Serializer):
+    """The one representation of money in the API (D1, D2; the OpenAPI component ``Money``):
+    the amount as a decimal string with exactly the currency's minor-unit places (KRW and JPY
+    none: ``"110"``; others two: ``"110.00"``) and its ISO 4217 code. Never a JSON number, so
+    no client loses a cent to floating point (``rma_portal.money.Money.as_dict``)."""
+
+    amount = serializers.RegexField(
+        r"^-?[0-9]+(\.[0-9]{2})?$",
+        help_text='Decimal string in the currency\'s minor units: "110" (KRW, JPY), "110.00" '
+        "(USD, EUR and others).",
+    )
+    currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217 code, e.g. KRW, USD.")
+
+    def to_representation(self, value: Money):
+        return value.as_dict()
+
+
+class CreditNoteSerializer(serializers.Serializer):
+    """D1: the credit note issued for an item."""
+
+    number = serializers.CharField(help_text="CN-YYYY-NNNNN")
+    amount = MoneySerializer()
+
+    def to_representation(self, note):
+        return {
+            "number": note.number,
+            "amount": Money(note.amount, note.currency).as_dict(),
+        }
+
+
+class ChargeSerializer(serializers.Serializer):
+    """D2: what an item found not covered is charged, and how it stands."""
+
+    verification = MoneySerializer()
+    transport = MoneySerializer()
+    shipment = MoneySerializer()
+    total = MoneySerializer()
+    waived = serializers.BooleanField()
+    debit_note = serializers.CharField(
+        allow_null=True, help_text="DN-YYYY-NNNNN once billed; null while open or when waived."
+    )
+
+    def to_representation(self, charge):
+        def amount(value):
+            return Money(value, charge.currency).as_dict()
+
+        return {
+            "verification": amount(charge.verification),
+            "transport": amount(charge.transport),
+            "shipment": amount(charge.shipment),
+            "total": amount(charge.total),
+            "waived": charge.waived,
+            "debit_note": charge.debit_note.number if charge.debit_note_id else None,
+        }
+
+
 class MismatchSerializer(serializers.Serializer):
     field = serializers.CharField()
     given = serializers.CharField(allow_blank=True)
@@ -150,6 +207,8 @@ class ClaimItemSerializer(serializers.ModelSerializer):
     verdict = serializers.SerializerMethodField()
     mismatches = MismatchSerializer(many=True, read_only=True)
     outcome = serializers.SerializerMethodField()
+    credit_note = serializers.SerializerMethodField()
+    charge = serializers.SerializerMethodField()
 
     class Meta:
         model = ClaimItem
@@ -171,6 +230,8 @@ class ClaimItemSerializer(serializers.ModelSerializer):
             "mismatches",
             "return_authorized",
             "outcome",
+            "credit_note",
+            "charge",
         ]
         read_only_fields = fields
 
@@ -191,6 +252,16 @@ class ClaimItemSerializer(serializers.ModelSerializer):
     )
     def get_outcome(self, item: ClaimItem):
         return item.outcome or None
+
+    @extend_schema_field(CreditNoteSerializer(allow_null=True))
+    def get_credit_note(self, item: ClaimItem):
+        note = getattr(item, "credit_note", None)
+        return CreditNoteSerializer(note).data if note is not None else None
+
+    @extend_schema_field(ChargeSerializer(allow_null=True))
+    def get_charge(self, item: ClaimItem):
+        charge = getattr(item, "charge", None)
+        return ChargeSerializer(charge).data if charge is not None else None
 
 
 class ClaimSerializer(serializers.ModelSerializer):
@@ -249,13 +320,29 @@ class DocumentSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     rendered_at = serializers.DateTimeField(allow_null=True)
     download_url = serializers.URLField(allow_null=True)
+    amount = MoneySerializer(
+        allow_null=True,
+        help_text="The credit note's amount or the debit note's total; null for an RA.",
+    )
 
     def to_representation(self, document):
         request = self.context["request"]
         url = request.build_absolute_uri(
             reverse("api-claim-document-download", args=[document.claim_id, document.pk])
         )
-        return super().to_representation(webhooks.document_data(document, download_url=url))
+        data = super().to_representation(webhooks.document_data(document, download_url=url))
+        data["amount"] = _note_amount(document)
+        return data
+
+
+def _note_amount(document) -> dict | None:
+    if document.credit_note_id:
+        note = document.credit_note
+        return Money(note.amount, note.currency).as_dict()
+    if document.debit_note_id:
+        note = document.debit_note
+        return Money(note.total, note.currency).as_dict()
+    return None
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):

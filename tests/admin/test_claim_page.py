@@ -49,7 +49,7 @@ def test_the_page_shows_items_with_verdicts_mismatches_outcomes_and_charges(cler
         "Not covered</strong>, final",
         "W1, W5",
         "po_number: PO-1 ≠ PO-2",
-        "tampered",
+        "Tampered with (W5)",  # the finding by its label (issue 17)
         "W5: seal broken.",
         "80.00 USD",
         "open",

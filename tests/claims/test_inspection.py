@@ -265,7 +265,7 @@ def test_not_covered_needs_a_reason(staff):
 def test_d1_a_remedy_needs_a_confirmed_defect(staff):
     claim, (item,) = received_claim(staff)
 
-    with pytest.raises(ValidationFailed, match="confirmed_defect"):
+    with pytest.raises(ValidationFailed, match="Defect confirmed"):
         services.inspect(
             actor=staff,
             claim=claim,

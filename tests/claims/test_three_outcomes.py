@@ -213,6 +213,8 @@ WALK = {
         "price": Decimal("120.00"),
         "charge": {"verification": "60.00", "transport": "25.00", "shipment": "15.00"},
         "subjects": [
+            "CPRO needs more information",
+            "Your answer has reached CPRO",
             "Return authorized",
             "Your return has arrived",
             "Inspection result",
@@ -229,6 +231,8 @@ WALK = {
         "price": Decimal("165000"),
         "charge": {"verification": "65000", "transport": "40000", "shipment": "40000"},
         "subjects": [
+            "추가 정보 요청",
+            "답변 접수",
             "반품",
             "반품 물품 도착",
             "검사 결과",
@@ -254,6 +258,10 @@ def test_every_act_of_the_walk_through_is_e_mailed_to_the_buyer_once_in_their_la
         currency=walk["currency"], unit_price=walk["price"]
     )
     repair, credit, rejected = claim.items.order_by("position")
+    services.request_info(actor=staff, claim=claim, question="Which firmware, please?")
+    services.post_buyer_message(
+        actor=Actor.buyer(claim.author), claim=claim, body="Firmware v2.3.1."
+    )
     services.authorize_return(actor=staff, claim=claim)
     services.record_shipment(
         actor=Actor.buyer(claim.author), claim=claim, carrier="DHL", tracking_number="JD014600"
@@ -302,6 +310,13 @@ def test_every_act_of_the_walk_through_is_e_mailed_to_the_buyer_once_in_their_la
     )
     assert set(SentEmail.objects.filter(claim=claim).values_list("language", flat=True)) == {lang}
     amounts = walk["amounts"]
+
+    assert "Which firmware, please?" in by_kind["info_requested"].body
+    assert "Firmware v2.3.1." in by_kind["info_answered"].body
+    for item in (repair, credit, rejected):
+        assert item.serial_number in by_kind["return_authorized"].body
+        assert item.serial_number in by_kind["inspected"].body
+        assert item.serial_number in by_kind["closed"].body
 
     debit = by_kind["debit_note_issued"]
     assert debit_note.number in debit.subject

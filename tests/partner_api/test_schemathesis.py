@@ -196,7 +196,7 @@ def test_the_claim_lifecycle_holds_in_stateful_runs(api_key, example_claims):
         the server answers the same steps the same way and generation stays deterministic."""
 
         def setup(self):
-            self.savepoint = transaction.savepoint()
+            self.savepoint = transaction.savepoint_create()
 
         def teardown(self):
             transaction.savepoint_rollback(self.savepoint)

@@ -135,6 +135,20 @@ def sanitise_filename(name: str, mime: str | None = None, *, max_length: int = 2
     return name
 
 
+def check_evidence(*, upload: Any) -> None:
+    """N5: the content checks of ``add_attachment`` alone (size, sniffed type, content), for a
+    form that reports every error at once although the claim itself was refused, so nothing
+    could be attached. Raises ``ValidationFailed`` on ``"file"``; leaves the upload rewound."""
+    try:
+        shown_name = sanitise_filename(getattr(upload, "name", "") or "")
+        data = _read_upload(upload, _max_upload_bytes())
+        mime, _ext = _sniff(data, shown_name)
+        uploads.clean_content(data, mime, shown_name)
+    finally:
+        if hasattr(upload, "seek"):
+            upload.seek(0)
+
+
 def add_attachment(
     *, actor: Actor, claim: Claim, upload: Any, item: ClaimItem | None = None
 ) -> Attachment:

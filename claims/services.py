@@ -8,7 +8,7 @@ the tasks call these functions and nothing else (docs/architecture.md).
 """
 
 from .assignment import assign
-from .attachments import add_attachment, sanitise_filename
+from .attachments import add_attachment, check_evidence, sanitise_filename
 from .document_service import reissue_document, request_document, void_document
 from .drafts import create_draft, update_draft
 from .holds import end_hold
@@ -34,6 +34,7 @@ from .submission import submit
 
 __all__ = [
     "add_attachment",
+    "check_evidence",
     "assign",
     "add_internal_note",
     "answer_info",

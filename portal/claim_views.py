@@ -213,6 +213,19 @@ def _attach_evidence(actor: Actor, claim: Claim, forms: list, stored: list) -> N
         raise ValidationFailed(errors)
 
 
+def _evidence_errors(forms: list) -> dict[str, list[str]]:
+    """Each row's bad uploads, checked by content alone (nothing is attached)."""
+    errors: dict[str, list[str]] = {}
+    for index, form in enumerate(forms):
+        for upload in form.cleaned_data.get("evidence") or []:
+            try:
+                services.check_evidence(upload=upload)
+            except ValidationFailed as exc:
+                for texts in exc.errors.values():
+                    errors.setdefault(f"items.{index}.attachments", []).extend(texts)
+    return errors
+
+
 def _save(request, claim: Claim | None, claim_form, formset, action: str) -> Claim:
     """One transaction: the draft, its evidence and, when asked, the notice (N1, N2)."""
     actor = _actor(request)
@@ -279,6 +292,10 @@ def _run_wizard(request, claim: Claim | None, data, files, initial=None):
             else:
                 messages.success(request, _("Draft saved. It is not a notice until you submit it."))
             return redirect("portal:claim", pk=claim.pk)
+    elif formset.is_bound:
+        # The forms' own errors stopped the services: the files' errors all the same (issue 17).
+        live = [form for form in formset.forms if hasattr(form, "cleaned_data")]
+        page_errors = _apply_errors(_evidence_errors(live), claim_form, live)
     if files and any(files.getlist(key) for key in files):
         page_errors.append(
             _("Nothing was saved, so the files you chose were not kept: choose them again.")

@@ -114,6 +114,27 @@ def test_a_disguised_upload_is_refused_beside_its_field_and_nothing_is_saved(
     assert not [path for path in stored if path.is_file()]  # no file left behind either
 
 
+def test_every_error_is_reported_at_once_files_included(buyer_client, unit, other_unit, settings):
+    """Issue 17: another organisation's serial, a future defect date and a disguised file, in
+    one post, come back together, each beside its field; nothing is saved."""
+    data = post_data(
+        row(0, unit, serial_number=other_unit.serial_number),
+        row(1, unit, defect_date=days_ago(-5).isoformat()),
+    )
+    data["items-1-evidence"] = [
+        SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg")
+    ]
+
+    response = buyer_client.post(NEW, data)
+
+    assert response.status_code == 400
+    first, second_row = response.context["formset"].forms[:2]
+    assert "in your organisation" in " ".join(first.errors["serial_number"])
+    assert second_row.errors["defect_date"]
+    assert "cannot be attached" in " ".join(second_row.errors["evidence"])
+    assert not Claim.objects.exists() and not Attachment.objects.exists()
+
+
 def test_an_unknown_or_foreign_serial_is_named_beside_its_field(buyer_client, unit, other_unit):
     response = buyer_client.post(
         NEW, post_data(row(0, unit), row(1, unit, serial_number=other_unit.serial_number))

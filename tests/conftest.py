@@ -90,6 +90,25 @@ def celery_worker_process(transactional_db):
     worker.stop()
 
 
+def start_gunicorn(port: int, workers: int, extra_env=None) -> subprocess.Popen:
+    """gunicorn (sync workers) serving the app on ``port`` against the test database and broker
+    (``worker_env``); the caller terminates it."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "rma_portal.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=worker_env(extra_env),
+        start_new_session=True,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,8 +2,6 @@
 every web worker still answer as they should (CONN_HEALTH_CHECKS, issue 12), none a 500. Only
 this test database's backends are terminated, never another's."""
 
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +11,7 @@ import pytest
 from django.db import connection
 
 from accounts.services import create_api_key, create_organisation
-from tests.conftest import ROOT, free_port, wait_for, worker_env
+from tests.conftest import free_port, start_gunicorn, wait_for
 
 pytestmark = pytest.mark.fault
 
@@ -60,30 +58,15 @@ def burst(url: str, count: int = 30) -> list[int]:
 def web(transactional_db):
     """gunicorn with three sync workers on the test database, DEBUG off, connections kept 60 s."""
     port = free_port()
-    env = worker_env(
-        {
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-database-fault-test-0123456789",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "DJANGO_SECURE_COOKIES": "0",
-            "DJANGO_HSTS_SECONDS": "0",
-            "DATABASE_CONN_MAX_AGE": "60",
-        }
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "rma_portal.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={WEB_WORKERS}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    env = {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-database-fault-test-0123456789",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_HSTS_SECONDS": "0",
+        "DATABASE_CONN_MAX_AGE": "60",
+    }
+    proc = start_gunicorn(port, WEB_WORKERS, env)
     organisation = create_organisation(code="faults", name="Faults Ltd")
     _key, raw = create_api_key(organisation=organisation, label="database faults")
     KEY[:] = [raw]

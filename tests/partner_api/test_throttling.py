@@ -2,8 +2,6 @@
 counted atomically (issue 14): parallel requests, from threads or from several web processes
 sharing Redis, never pass the rate."""
 
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -14,7 +12,7 @@ import pytest
 
 from accounts.services import create_api_key, create_organisation
 from rma_portal import throttles
-from tests.conftest import ROOT, free_port, wait_for, worker_env
+from tests.conftest import free_port, start_gunicorn, wait_for
 
 from .conftest import client_for
 
@@ -85,27 +83,12 @@ def throttled_web(transactional_db, redis_server):
     API rate RATE/hour."""
     cache_redis = redis_server()
     port = free_port()
-    env = worker_env(
-        {
-            "CACHE_URL": cache_redis.url,
-            "RMA_API_RATE": f"{RATE}/hour",
-            "DJANGO_DEBUG": "1",
-        }
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "rma_portal.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={WEB_WORKERS}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    env = {
+        "CACHE_URL": cache_redis.url,
+        "RMA_API_RATE": f"{RATE}/hour",
+        "DJANGO_DEBUG": "1",
+    }
+    proc = start_gunicorn(port, WEB_WORKERS, env)
     organisation = create_organisation(code="throttled", name="Throttled Ltd")
     _key, raw = create_api_key(organisation=organisation, label="parallel")
     url = f"http://127.0.0.1:{port}/api/v1/units/NO-SUCH-SERIAL/warranty/"

@@ -193,8 +193,9 @@ def _errors_of(exc: DomainError) -> dict[str, list[str]]:
     return {exc.field or "": [exc.message]}
 
 
-def _attach_evidence(actor: Actor, claim: Claim, forms: list, stored: list) -> None:
-    """Each row's uploads onto its item; every bad file is reported, then nothing is kept."""
+def _attach_evidence(actor: Actor, claim: Claim, forms: list, stored: list) -> dict:
+    """Each row's good uploads onto its item; the bad files' errors are returned (every one of
+    them), for the caller to report with whatever else is wrong before nothing is kept."""
     items = list(claim.items.order_by("position", "pk"))
     errors: dict[str, list[str]] = {}
     for index, form in enumerate(forms):
@@ -209,8 +210,15 @@ def _attach_evidence(actor: Actor, claim: Claim, forms: list, stored: list) -> N
                     errors.setdefault(key, []).extend(texts)
             else:
                 stored.append(attachment)
-    if errors:
-        raise ValidationFailed(errors)
+    return errors
+
+
+def _merged(first: dict[str, list[str]], exc: DomainError | None) -> dict[str, list[str]]:
+    merged = {key: list(texts) for key, texts in first.items()}
+    if exc is not None:
+        for key, texts in _errors_of(exc).items():
+            merged.setdefault(key, []).extend(t for t in texts if t not in merged.get(key, []))
+    return merged
 
 
 def _evidence_errors(forms: list) -> dict[str, list[str]]:
@@ -227,7 +235,9 @@ def _evidence_errors(forms: list) -> dict[str, list[str]]:
 
 
 def _save(request, claim: Claim | None, claim_form, formset, action: str) -> Claim:
-    """One transaction: the draft, its evidence and, when asked, the notice (N1, N2)."""
+    """One transaction: the draft, its evidence and, when asked, the notice (N1, N2). A bad file
+    does not hide what the services would refuse: the draft and the submission are still
+    checked, and every error comes back in one answer (issue 17), then nothing is kept."""
     actor = _actor(request)
     forms = formset.live_forms()
     items = [form.item_data() for form in forms]
@@ -235,15 +245,27 @@ def _save(request, claim: Claim | None, claim_form, formset, action: str) -> Cla
     stored: list = []
     try:
         with transaction.atomic():
-            if claim is None:
-                claim = services.create_draft(actor=actor, items=items, buyer_reference=reference)
-            else:
-                services.update_draft(
-                    actor=actor, claim=claim, items=items, buyer_reference=reference
-                )
-            _attach_evidence(actor, claim, forms, stored)
+            try:
+                if claim is None:
+                    claim = services.create_draft(
+                        actor=actor, items=items, buyer_reference=reference
+                    )
+                else:
+                    services.update_draft(
+                        actor=actor, claim=claim, items=items, buyer_reference=reference
+                    )
+            except DomainError as exc:
+                raise ValidationFailed(_merged(_evidence_errors(forms), exc)) from exc
+            file_errors = _attach_evidence(actor, claim, forms, stored)
+            refused = None
             if action == "submit":
-                services.submit(actor=actor, claim=claim)
+                try:
+                    with transaction.atomic():
+                        services.submit(actor=actor, claim=claim)
+                except DomainError as exc:
+                    refused = exc
+            if file_errors or refused is not None:
+                raise ValidationFailed(_merged(file_errors, refused))
     except BaseException:
         # The rows rolled back; their files must not stay behind.
         for attachment in stored:

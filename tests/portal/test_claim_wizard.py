@@ -135,6 +135,40 @@ def test_every_error_is_reported_at_once_files_included(buyer_client, unit, othe
     assert not Claim.objects.exists() and not Attachment.objects.exists()
 
 
+def test_a_bad_file_does_not_hide_what_only_the_submission_refuses(buyer_client, unit, second):
+    """Issue 17: a disguised file on one row and the N3 references missing on another (which
+    only the submission checks) come back in one answer, each beside its field."""
+    data = post_data(row(0, unit), row(1, second, po_number="", pi_number=""), action="submit")
+    data["items-0-evidence"] = [
+        png_upload("good.png"),
+        SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg"),
+    ]
+
+    response = buyer_client.post(NEW, data)
+
+    assert response.status_code == 400
+    first, second_row = response.context["formset"].forms[:2]
+    assert "cannot be attached" in " ".join(first.errors["evidence"])
+    assert "required to obtain an RMA number (N3)" in second_row.errors["po_number"][0]
+    assert "required to obtain an RMA number (N3)" in second_row.errors["pi_number"][0]
+    assert not Claim.objects.exists() and not Attachment.objects.exists()
+
+
+def test_a_bad_file_and_a_refused_draft_come_back_together(buyer_client, unit, other_unit):
+    data = post_data(row(0, unit), row(1, unit, serial_number=other_unit.serial_number))
+    data["items-0-evidence"] = [
+        SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg")
+    ]
+
+    response = buyer_client.post(NEW, data)
+
+    assert response.status_code == 400
+    first, second_row = response.context["formset"].forms[:2]
+    assert "cannot be attached" in " ".join(first.errors["evidence"])
+    assert "in your organisation" in " ".join(second_row.errors["serial_number"])
+    assert not Claim.objects.exists()
+
+
 def test_an_unknown_or_foreign_serial_is_named_beside_its_field(buyer_client, unit, other_unit):
     response = buyer_client.post(
         NEW, post_data(row(0, unit), row(1, unit, serial_number=other_unit.serial_number))

@@ -11,8 +11,10 @@ writes two claims (3 and 200 return-authorized items) and their RA documents. Fo
   renders and the documents' stylesheet, as a plain call does it: the CSS parsed and the fonts
   configured on every call (ours does both once per process, ``weasyprint_setup``).
 
-One warm-up, then the median of ``--runs``; also the queries ``render_pdf`` makes (the same for
-3 and 200 items when the items are read in one query) and the pages.
+One warm-up each, then the median of ``--runs``, ours and the anchor timed in turns (a change of
+load weighs on both alike); also the queries ``render_pdf`` makes (the same for 3 and 200 items
+when the items are read in one query; tests/claims/test_document_queries.py checks the worker's
+whole step) and the pages.
 """
 
 import argparse
@@ -85,14 +87,18 @@ def make_claim(items: int, tag: str):
         )
 
 
-def median_ms(function, runs: int) -> float:
-    function()  # warm-up
-    times = []
+def median_ms(functions, runs: int) -> list[float]:
+    """The median of each function's ``runs`` timings, run in turns (ours, anchor, ours…) so
+    that a change of the machine's load meanwhile weighs on both alike."""
+    for function in functions:
+        function()  # warm-up
+    times = [[] for _ in functions]
     for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+        for function, timings in zip(functions, times, strict=True):
+            started = time.perf_counter()
+            function()
+            timings.append(time.perf_counter() - started)
+    return [statistics.median(timings) * 1000 for timings in times]
 
 
 def main() -> None:
@@ -130,9 +136,8 @@ def main() -> None:
             return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher)
 
         pages = len(anchor().render(stylesheets=[stylesheet]).pages)
-        ours_ms = median_ms(ours, args.runs)
-        anchor_ms = median_ms(
-            lambda anchor=anchor: anchor().write_pdf(stylesheets=[stylesheet]), args.runs
+        ours_ms, anchor_ms = median_ms(
+            [ours, lambda anchor=anchor: anchor().write_pdf(stylesheets=[stylesheet])], args.runs
         )
         with CaptureQueriesContext(connection) as captured:
             ours()

@@ -125,9 +125,11 @@ def main() -> None:
     ):
         first_s, first_q, first = timed(sweep)
         again_s, again_q, again = timed(sweep)
+        due = sum(first.values())
         print(
             f"{name:>9}: {first_s * 1000:8.1f} ms  {first_q} queries, recorded {first} "
-            f"({first_s / anchor_s:.0f}x anchor); "
+            f"({first_s / anchor_s:.0f}x anchor, {(first_q - again_q) / max(due, 1):.0f} "
+            "queries a due claim); "
             f"again {again_s * 1000:.1f} ms, {again_q} queries, recorded {again} "
             f"({again_s / anchor_s:.1f}x anchor)"
         )

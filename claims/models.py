@@ -128,6 +128,10 @@ class Claim(models.Model):
     notice_at = models.DateTimeField(_("notice given"), null=True, blank=True)  # N1
     hold_until = models.DateField(_("hold until"), null=True, blank=True)  # N4
     hold_ended_at = models.DateTimeField(_("hold ended"), null=True, blank=True)
+    # N1: the earliest defect date of the items, kept by triggers (claims/first_defect.py).
+    first_defect_date = models.DateField(
+        _("earliest defect date"), null=True, blank=True, editable=False
+    )
     # Buyer's shipment of the authorized items (R1).
     carrier = SingleLineCharField(_("carrier"), max_length=100, blank=True)
     tracking_number = SingleLineCharField(_("tracking number"), max_length=100, blank=True)
@@ -183,6 +187,12 @@ class Claim(models.Model):
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["organisation", "-updated_at"]),
             models.Index(fields=["status", "hold_until"]),
+            # The N1 sweep: drafts by their earliest defect date (notifications/deadlines.py).
+            models.Index(
+                fields=["first_defect_date"],
+                condition=models.Q(status="draft"),
+                name="claims_draft_first_defect",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 
 from claims.holds import HOLD_PENDING, end_hold
 from claims.models import Claim, ClaimStatus
@@ -117,9 +117,9 @@ def remind_notice_deadlines(*, today: date | None = None) -> dict[str, int]:
     policies = PolicyTable.load()
     notice_days = [terms.notice_days for terms in policies.terms] or [8]
     shortest, longest = min(notice_days), max(notice_days)
-    drafts = Claim.objects.filter(status=ClaimStatus.DRAFT).annotate(
-        first_defect=Min("items__defect_date")
-    )
+    # The earliest defect date is kept on the claim (claims/first_defect.py) under a partial
+    # index on drafts: each query reads the index range of its window, not every draft.
+    drafts = Claim.objects.filter(status=ClaimStatus.DRAFT)
     counts = {}
     for kind, low, high in NOTICE_WINDOWS:
         # The deadline lies between the earliest defect date plus the shortest and the longest
@@ -128,7 +128,7 @@ def remind_notice_deadlines(*, today: date | None = None) -> dict[str, int]:
         candidates = (
             drafts.filter(
                 _window(
-                    "first_defect",
+                    "first_defect_date",
                     today,
                     None if low is None else low - longest,
                     None if high is None else high - shortest,
@@ -206,11 +206,16 @@ def _remind(
         )
         if locked is None:
             return False  # moved on since the sweep's query (submitted, decided…)
-        reminder, created = Reminder.objects.get_or_create(
-            claim_id=claim_id, kind=kind, defaults={"deadline": deadline, "recorded_on": today}
+        # Reminders are written only under their claim's lock (here and ``_end_hold``, through
+        # the claims act): a plain check then insert cannot race, where ``get_or_create`` would
+        # add a savepoint pair per due claim. The unique (claim, kind) still stands behind it.
+        if Reminder.objects.filter(claim_id=claim_id, kind=kind).exists():
+            return False
+        reminder = Reminder.objects.create(
+            claim_id=claim_id, kind=kind, deadline=deadline, recorded_on=today
         )
-        if created and notify:
+        if notify:
             outbox.enqueue(
                 SEND_REMINDER_EMAIL, args=[reminder.pk], dedupe_key=f"reminder:{reminder.pk}"
             )
-        return created
+        return True

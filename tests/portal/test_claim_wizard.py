@@ -141,7 +141,9 @@ def test_a_bad_file_does_not_hide_what_only_the_submission_refuses(buyer_client,
     data = post_data(row(0, unit), row(1, second, po_number="", pi_number=""), action="submit")
     data["items-0-evidence"] = [
         png_upload("good.png"),
-        SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg"),
+        SimpleUploadedFile(
+            "photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg"
+        ),
     ]
 
     response = buyer_client.post(NEW, data)

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from rma_portal.exceptions import DomainError, ValidationFailed
 from rma_portal.money import money
-from warranty.selectors import seoul_today
+from warranty.selectors import N3_LABELS, seoul_today
 
 from . import dashboard, selectors, services, settlement
 from .actors import Actor
@@ -203,7 +203,10 @@ class ClaimItemInline(ReadOnlyInline):
         return format_html_join(
             "",
             '<div style="color:#ba2121">⚑ {}: {} ≠ {}</div>',
-            ((m["field"], m["given"] or "—", m["recorded"]) for m in item.mismatches),
+            (
+                (N3_LABELS.get(m["field"], m["field"]), m["given"] or "—", m["recorded"])
+                for m in item.mismatches
+            ),
         )
 
     @admin.display(description=_("return"))

@@ -27,10 +27,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from claims.models import Claim, ClaimEvent, Document, Message
+from claims.models import Claim, ClaimEvent, Document, Message, VoidReason
 from notifications import outbox
 from rma_portal.exceptions import InvalidState
 
@@ -144,7 +144,12 @@ def payload_for(event: ClaimEvent, name: str) -> dict[str, Any]:
             document, download_url=api_url("api-claim-document-download", claim.pk, document.pk)
         )
     if name == WebhookEvent.DOCUMENT_VOIDED:
-        data["reason"] = event.data.get("reason", "")
+        # The public reason, as the verification page shows it; staff's own words stay in
+        # the claim's log (issue 17: partners are outside CPRO too).
+        public = event.data.get("public_reason") or VoidReason.WITHDRAWN
+        data["reason"] = public
+        with translation.override("en"):  # the API speaks English, whoever voided it
+            data["reason_text"] = str(VoidReason(public).label)
     payload = {
         "id": f"evt_{event.pk}_{name.replace('.', '_')}",
         "type": name,

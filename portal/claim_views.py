@@ -32,6 +32,7 @@ from notifications.deadlines import draft_notice_state
 from rma_portal.exceptions import DomainError, NotFound, RuleInputError, ValidationFailed
 from warranty import rules
 from warranty.selectors import (
+    N3_LABELS,
     PolicyTable,
     n3_mismatches,
     prospective_verdict,
@@ -382,14 +383,8 @@ def _value(request, prefix: str, name: str) -> str:
 
 def _mismatches(request, prefix: str, unit) -> list[dict]:
     """N3 fields typed that disagree with CPRO's records (staff will see them flagged)."""
-    labels = {
-        "model_code": _("Model"),
-        "shipment_date": _("Date of shipment"),
-        "po_number": _("PO number"),
-        "pi_number": _("CPRO PI number"),
-    }
-    given = {name: _value(request, prefix, name) for name in labels}
-    return [{**m, "label": labels[m["field"]]} for m in n3_mismatches(unit, given)]
+    given = {name: _value(request, prefix, name) for name in N3_LABELS}
+    return [{**m, "label": N3_LABELS[m["field"]]} for m in n3_mismatches(unit, given)]
 
 
 @buyer_required
@@ -532,13 +527,20 @@ def claim_evidence(request, pk):
     def call(claim, data):
         item = next((i for i in claim.items.all() if i.pk == data["item"]), None)
         stored: list = []
+        refused: dict[str, list[str]] = {}
         try:
-            for upload in data["files"]:
-                stored.append(
-                    services.add_attachment(
-                        actor=_actor(request), claim=claim, upload=upload, item=item
+            for upload in data["files"]:  # every bad file is named, not only the first
+                try:
+                    stored.append(
+                        services.add_attachment(
+                            actor=_actor(request), claim=claim, upload=upload, item=item
+                        )
                     )
-                )
+                except ValidationFailed as exc:
+                    for key, texts in exc.errors.items():
+                        refused.setdefault(key, []).extend(texts)
+            if refused:
+                raise ValidationFailed(refused)
         except BaseException:
             for attachment in stored:
                 attachment.file.storage.delete(attachment.file.name)

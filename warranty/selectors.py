@@ -21,6 +21,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organisation
 from rma_portal import rows
@@ -287,6 +288,15 @@ def shipment_records(unit: Unit) -> dict[str, str]:
         "po_number": shipment.po_number,
         "pi_number": shipment.pi_number,
     }
+
+
+# The N3 fields by the names the buyer and staff read (never the field codes, issue 17).
+N3_LABELS = {
+    "model_code": gettext_lazy("Model"),
+    "shipment_date": gettext_lazy("Date of shipment"),
+    "po_number": gettext_lazy("PO number"),
+    "pi_number": gettext_lazy("CPRO PI number"),
+}
 
 
 def n3_mismatches(unit: Unit, given: dict[str, str]) -> list[dict[str, str]]:

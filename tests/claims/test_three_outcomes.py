@@ -207,6 +207,8 @@ def run_email_tasks() -> None:
         current_app.tasks[message.task_name].apply(args=message.args, throw=True)
 
 
+DESK = "rma-desk@buyer.example"
+
 WALK = {
     "en": {
         "currency": "USD",
@@ -248,12 +250,17 @@ WALK = {
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_every_act_of_the_walk_through_is_e_mailed_to_the_buyer_once_in_their_language(
+def test_every_act_of_the_walk_through_is_e_mailed_to_the_buyer_and_the_desk_once_in_their_language(
     staff, lang, settings
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     walk = WALK[lang]
-    claim = submitted_claim(items=3, rma_number="RMA-2025-000077", organisation__language=lang)
+    claim = submitted_claim(
+        items=3,
+        rma_number="RMA-2025-000077",
+        organisation__language=lang,
+        organisation__notification_email=DESK,
+    )
     Unit.objects.filter(claim_items__claim=claim).update(
         currency=walk["currency"], unit_price=walk["price"]
     )
@@ -295,19 +302,28 @@ def test_every_act_of_the_walk_through_is_e_mailed_to_the_buyer_once_in_their_la
 
     run_email_tasks()
 
-    buyer = [m for m in mail.outbox if claim.author.email in m.to]
-    assert len(buyer) == len(mail.outbox) == len(walk["subjects"])  # each once, none twice
+    buyer = [m for m in mail.outbox if m.to == [claim.author.email]]
+    desk = [m for m in mail.outbox if m.to == [DESK]]
+    assert len(buyer) == len(desk) == len(walk["subjects"])  # each once, none twice
+    assert len(mail.outbox) == 2 * len(walk["subjects"])  # nobody else
+    # The organisation's notification address gets its copy of each, in the same language.
+    assert [m.subject for m in desk] == [m.subject for m in buyer]
+    assert [m.body for m in desk] == [m.body for m in buyer]
     for message, expected in zip(buyer, walk["subjects"], strict=True):
         assert message.subject.startswith("[RMA-2025-000077] "), message.subject
         assert expected in message.subject, (expected, message.subject)
         assert "RMA-2025-000077" in message.body
     by_kind = dict(
         zip(
-            SentEmail.objects.filter(claim=claim).order_by("pk").values_list("kind", flat=True),
+            SentEmail.objects.filter(claim=claim, recipients=[claim.author.email])
+            .order_by("pk")
+            .values_list("kind", flat=True),
             buyer,
             strict=True,
         )
     )
+    copies = SentEmail.objects.filter(claim=claim, recipients=[DESK])
+    assert sorted(copies.values_list("kind", flat=True)) == sorted(by_kind)
     assert set(SentEmail.objects.filter(claim=claim).values_list("language", flat=True)) == {lang}
     amounts = walk["amounts"]
 
@@ -340,7 +356,7 @@ def test_every_act_of_the_walk_through_is_e_mailed_to_the_buyer_once_in_their_la
     assert amounts["debit"] in by_kind["inspected"].body
 
     run_email_tasks()  # a third delivery: still nothing new
-    assert len(mail.outbox) == len(walk["subjects"])
+    assert len(mail.outbox) == 2 * len(walk["subjects"])
 
 
 def test_a_waived_charge_and_a_replacement_shipped_are_e_mailed(staff, settings):

@@ -183,14 +183,19 @@ def test_voiding_a_document_is_document_voided(api, org, unit, staff):
     document = document_service.render(Document.objects.get(claim=claim))
 
     document_service.void_document(
-        actor=Actor.staff(staff), document=document, reason="Wrong address"
+        actor=Actor.staff(staff),
+        document=document,
+        reason="Clerk typed the wrong address, Kim to re-check",
+        public_reason="issued_in_error",
     )
 
     [voided] = deliveries()
     data = voided.payload["data"]
     assert voided.event == voided.payload["type"] == "document.voided"
     assert (data["document"]["id"], data["document"]["valid"]) == (document.pk, False)
-    assert data["reason"] == "Wrong address"
+    # The public reason, never staff's own words (issue 17).
+    assert (data["reason"], data["reason_text"]) == ("issued_in_error", "Issued in error")
+    assert "Kim" not in str(voided.payload)
 
 
 @pytest.mark.parametrize("debug, allowed", [(False, False), (True, True)])

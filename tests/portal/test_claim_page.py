@@ -216,3 +216,40 @@ def test_the_buyer_sees_when_cpro_decided_and_why(buyer_client, claim, staff):
     assert f"{claim.decided_at.astimezone(SEOUL):%Y-%m-%d %H:%M} KST · CPRO" in page
     assert staff.get_username() not in page  # staff names are CPRO's business
     assert "W1: the period ended." in page
+
+
+def test_the_shipment_form_reports_every_missing_field_at_once(buyer_client, buyer, unit):
+    """Issue 17: each act form of the claim page answers with all of its errors together."""
+    claim = submitted_for(buyer, [unit])
+    claim.status = "return_authorized"
+    claim.save(update_fields=["status"])
+    claim.items.update(return_authorized=True)
+
+    response = buyer_client.post(
+        f"/claims/{claim.pk}/shipment/", {"carrier": "", "tracking_number": ""}
+    )
+
+    assert response.status_code == 400
+    form = response.context["shipment_form"]
+    assert set(form.errors) == {"carrier", "tracking_number"}
+    assert 'id="id_carrier_error"' in response.text
+    assert 'id="id_tracking_number_error"' in response.text
+    claim.refresh_from_db()
+    assert claim.status == "return_authorized" and not claim.tracking_number
+
+
+def test_the_evidence_form_reports_the_bad_files_all_together(buyer_client, buyer, unit):
+    claim = submitted_for(buyer, [unit])
+    bad = [
+        SimpleUploadedFile(name, b"MZ\x90\x00 not a photo", content_type="image/jpeg")
+        for name in ("one.jpg", "two.jpg")
+    ]
+
+    response = buyer_client.post(
+        f"/claims/{claim.pk}/evidence/", {"item": "", "files": [png_upload("ok.png"), *bad]}
+    )
+
+    assert response.status_code == 400
+    shown = " ".join(response.context["evidence_form"].errors["files"])
+    assert "one.jpg" in shown and "two.jpg" in shown
+    assert not claim.attachments.exists()

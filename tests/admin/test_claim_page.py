@@ -48,7 +48,7 @@ def test_the_page_shows_items_with_verdicts_mismatches_outcomes_and_charges(cler
         item.model_code,
         "Not covered</strong>, final",
         "W1, W5",
-        "po_number: PO-1 ≠ PO-2",
+        "PO number: PO-1 ≠ PO-2",
         "Tampered with (W5)",  # the finding by its label (issue 17)
         "W5: seal broken.",
         "80.00 USD",

@@ -230,9 +230,17 @@ def build(claims: int, seed: int = 20261125) -> None:
                         "hash": rng.randbytes(32).hex(),
                     }
                 )
+            # What Message.save and append_event keep on the claim (claims/models.py).
+            public = [(t[0], at) for _k, at, t in claim_events if t is not None and not t[1]]
+            by_buyer = [at for staff, at in public if not staff]
+            by_staff = [at for staff, at in public if staff]
+            answers = [at for kind, at, _t in claim_events if kind == "answer_info"]
             claim_rows.append(
                 {
                     "id": claim_id,
+                    "last_buyer_message_at": max(by_buyer, default=None),
+                    "last_staff_message_at": max(by_staff, default=None),
+                    "info_answered_at": answers[-1] if answers else None,
                     "organisation_id": org.pk,
                     "author_id": authors[org_index].pk,
                     "rma_number": f"RMA-{notice_date.year}-{claim_id:06d}" if submitted else None,

@@ -6,12 +6,14 @@ Nothing here changes a claim's status: the transitions in the service layer do (
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Language, Organisation
@@ -167,6 +169,19 @@ class Claim(models.Model):
         related_name="assigned_claims",
         verbose_name=_("assigned to"),
     )
+    # Whom the thread waits on (the work queue, claims/queue.py): the newest public message of
+    # the buyer and of CPRO (internal notes never count), and the event of the buyer's last
+    # answer to a request for information. Written only where each is recorded: every
+    # message's insert (Message.save) and every event's append (claims.events.append_event).
+    last_buyer_message_at = models.DateTimeField(
+        _("last buyer message"), null=True, blank=True, editable=False
+    )
+    last_staff_message_at = models.DateTimeField(
+        _("last CPRO message"), null=True, blank=True, editable=False
+    )
+    info_answered_at = models.DateTimeField(
+        _("information answered"), null=True, blank=True, editable=False
+    )
     # Head of the hash chain of this claim's events (see claims/events.py).
     event_count = models.PositiveIntegerField(_("events"), default=0, editable=False)
     last_event_hash = models.CharField(
@@ -187,6 +202,15 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return self.rma_number or f"Draft #{self.pk}"
+
+    def note_public_message(self, *, from_staff: bool, at: datetime) -> None:
+        """A public message of that side was written at ``at``: keep the newest, in the row
+        and on this instance (a claim locked by an act is saved again after its body)."""
+        name = "last_staff_message_at" if from_staff else "last_buyer_message_at"
+        when = Value(at, output_field=DateTimeField())
+        Claim.objects.filter(pk=self.pk).update(**{name: Greatest(Coalesce(F(name), when), when)})
+        current = getattr(self, name)
+        setattr(self, name, at if current is None else max(current, at))
 
 
 class ReceiptCondition(models.TextChoices):
@@ -590,6 +614,16 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_label}: {self.body[:40]}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Written once (the thread is never edited); a public message moves its claim's
+        ``last_buyer_message_at`` or ``last_staff_message_at``, whoever wrote it."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding and not self.internal:
+            claim_field = Message._meta.get_field("claim")
+            claim = self.claim if claim_field.is_cached(self) else Claim(pk=self.claim_id)
+            claim.note_public_message(from_staff=self.from_staff, at=self.created_at)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

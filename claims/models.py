@@ -198,6 +198,23 @@ class Claim(models.Model):
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["organisation", "-updated_at"]),
             models.Index(fields=["status", "hold_until"]),
+            # The dashboard and the work queue read only the open claims: the holds ending
+            # soonest in index order, the queue's columns without touching the rows (issue 19).
+            # (Key columns rather than INCLUDE, which SQLite, the embedded default, lacks.)
+            models.Index(
+                fields=[
+                    "hold_until",
+                    "id",
+                    "status",
+                    "notice_at",
+                    "received_at",
+                    "last_buyer_message_at",
+                    "last_staff_message_at",
+                    "info_answered_at",
+                ],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="claim_open_by_hold",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -323,6 +340,13 @@ class ClaimItem(models.Model):
         ordering = ["claim", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "unit"], name="claim_item_unit_once"),
+        ]
+        indexes = [
+            # The dashboard's counts by reason and by outcome, read from the index (issue 19).
+            models.Index(fields=["defect_reason", "claim"], name="claim_item_reason_claim"),
+            models.Index(
+                fields=["outcome"], condition=~Q(outcome=""), name="claim_item_decided_outcome"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -728,6 +752,10 @@ class ClaimEvent(models.Model):
         ordering = ["claim", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "seq"], name="claim_event_seq_unique")
+        ]
+        indexes = [
+            # The dashboard's decisions (inspect, reject) of the last twelve months (issue 19).
+            models.Index(fields=["kind", "created_at", "claim"], name="claim_event_kind_time"),
         ]
 
     def __str__(self) -> str:

@@ -42,7 +42,7 @@ from .models import (
     ClaimItem,
     ClaimStatus,
     DefectReason,
-    NoticedItem,
+    NoticedMonth,
     Outcome,
 )
 
@@ -241,14 +241,10 @@ class ModelTrend:
 
 def _items_per_model_month(start: date) -> dict[int, dict[date, int]]:
     """Claim items per product model (CPRO's record of the unit, not the buyer's typing) per
-    month of notice (one GROUP BY over the noticed items' summary, claims/summaries.py: the
-    unit's model is on the row, no join to the units)."""
-    rows = (
-        NoticedItem.objects.filter(notice_at__gte=_start_of(start))
-        .annotate(month=TruncMonth("notice_at", output_field=DateField()))
-        .order_by()
-        .values_list("product_model_id", "month")
-        .annotate(n=Count("pk"))
+    Seoul month of notice, read from the per-month summary of the noticed items
+    (claims/summaries.py: ``NoticedMonth``, one row per model and month, no aggregate here)."""
+    rows = NoticedMonth.objects.filter(month__gte=start).values_list(
+        "product_model_id", "month", "items"
     )
     found: dict[int, dict[date, int]] = defaultdict(dict)
     for model_id, month, n in rows:

@@ -417,6 +417,27 @@ class NoticedItem(models.Model):
         return f"item {self.item_id}"
 
 
+class NoticedMonth(models.Model):
+    """Items of noticed claims per product model and Seoul month of notice: a summary of
+    ``NoticedItem`` that database triggers keep exact in the same statement as every write on
+    it (claims/summaries.py), so the dashboard's twelve months are a few hundred rows, not a
+    hundred thousand (issue 19); never written by Python."""
+
+    product_model = _copied("warranty.ProductModel")
+    month = models.DateField()  # the first day of the month of notice, in Asia/Seoul
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_model", "month"], name="noticed_month_per_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_model_id} {self.month:%Y-%m}: {self.items}"
+
+
 class NumberSequence(models.Model):
     """Counters for RMA, credit-note and debit-note numbers, locked row by row (gapless)."""
 

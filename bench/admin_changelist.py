@@ -329,6 +329,8 @@ def build(claims: int, seed: int = 20261125) -> None:
             "claims_claimitem",
             "claims_claimevent",
             "claims_message",
+            "claims_noticeditem",
+            "claims_noticedmonth",
         ]:
             cursor.execute(f"VACUUM ANALYZE {table}")
     print(

@@ -175,8 +175,8 @@ def _changelist(**params) -> str:
 
 
 def status_chart() -> Chart:
-    """Claims by status, in lifecycle order (one GROUP BY)."""
-    counts = dict(Claim.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    """Claims by status, in lifecycle order (one GROUP BY, from the status index)."""
+    counts = dict(Claim.objects.order_by().values_list("status").annotate(n=Count("*")))
     return hbar_chart(
         [
             (s.value, str(s.label), n, f"{n:,}", "", _changelist(status=s.value))
@@ -345,16 +345,19 @@ def model_trends(today: date) -> tuple[list[ModelTrend], Chart, Chart]:
 
 
 def reason_chart() -> Chart:
-    """Items of every submitted claim, by the buyer's defect reason (one GROUP BY on the
-    items' (reason, claim) index, then the reasons' names; drafts, which gave no notice
-    yet, are the few claims left out)."""
-    drafts = Claim.objects.filter(status=ClaimStatus.DRAFT).values("pk")
-    counts = dict(
-        ClaimItem.objects.exclude(claim__in=drafts)
-        .order_by()
-        .values_list("defect_reason")
-        .annotate(n=Count("*"))
-    )
+    """Items of every submitted claim, by the buyer's defect reason: every item's count less
+    the drafts' (drafts gave no notice yet; they are few, found by claim), two GROUP BYs read
+    from the items' (claim, reason) index, then the reasons' names."""
+
+    def by_reason(items: QuerySet[ClaimItem]) -> dict[int | None, int]:
+        return dict(items.order_by().values_list("defect_reason").annotate(n=Count("*")))
+
+    in_drafts = by_reason(ClaimItem.objects.filter(claim__status=ClaimStatus.DRAFT))
+    counts = {
+        pk: left
+        for pk, n in by_reason(ClaimItem.objects.all()).items()
+        if (left := n - in_drafts.get(pk, 0))
+    }
     reasons = {  # the reference list (a few rows), whole: one query, whatever the counts
         pk: (code, name)
         for pk, code, name in DefectReason.objects.values_list("pk", "code", "name_en")

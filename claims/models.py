@@ -342,8 +342,9 @@ class ClaimItem(models.Model):
             models.UniqueConstraint(fields=["claim", "unit"], name="claim_item_unit_once"),
         ]
         indexes = [
-            # The dashboard's counts by reason and by outcome, read from the index (issue 19).
-            models.Index(fields=["defect_reason", "claim"], name="claim_item_reason_claim"),
+            # The dashboard's counts by reason (every item's, and the drafts' by claim) and by
+            # outcome, read from the indexes (issue 19).
+            models.Index(fields=["claim", "defect_reason"], name="claim_item_claim_reason"),
             models.Index(
                 fields=["outcome"], condition=~Q(outcome=""), name="claim_item_decided_outcome"
             ),

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='claimitem',
-            index=models.Index(fields=['defect_reason', 'claim'], name='claim_item_reason_claim'),
+            index=models.Index(fields=['claim', 'defect_reason'], name='claim_item_claim_reason'),
         ),
         migrations.AddIndex(
             model_name='claimitem',

@@ -331,6 +331,7 @@ def build(claims: int, seed: int = 20261125) -> None:
             "claims_message",
             "claims_noticeditem",
             "claims_noticedmonth",
+            "claims_decision",
         ]:
             cursor.execute(f"VACUUM ANALYZE {table}")
     print(

@@ -11,15 +11,12 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import connections
 from django.db.models import (
     Count,
     DateField,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Q,
     QuerySet,
     Sum,
@@ -30,7 +27,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from warranty.models import ProductModel, UnitCount
-from warranty.rules import SEOUL
 from warranty.selectors import seoul_today
 
 from . import queue, workdays
@@ -38,9 +34,9 @@ from .holds import HOLD_WARNING_DAYS
 from .models import (
     OPEN_STATUSES,
     Claim,
-    ClaimEvent,
     ClaimItem,
     ClaimStatus,
+    Decision,
     DefectReason,
     NoticedMonth,
     Outcome,
@@ -48,7 +44,6 @@ from .models import (
 
 WINDOW_MONTHS = 12
 TOP_MODELS = 8
-DECISION_EVENTS = ("inspect", "reject")  # the staff's decision on a claim (N5: final verdicts)
 
 
 # --- SVG bar charts -----------------------------------------------------------------------
@@ -162,11 +157,6 @@ def months_back(today: date, count: int = WINDOW_MONTHS) -> list[date]:
         months.append(first)
         first = (first - timedelta(days=1)).replace(day=1)
     return months[::-1]
-
-
-def _start_of(day: date) -> datetime:
-    """Midnight in Seoul: CPRO's calendar (an indexable bound, unlike a ``__date`` lookup)."""
-    return datetime.combine(day, time.min, tzinfo=SEOUL)
 
 
 def _changelist(**params) -> str:
@@ -396,21 +386,18 @@ def _days(value: timedelta | None) -> float | None:
     return None if value is None else value.total_seconds() / 86400
 
 
-def _decision_medians_postgresql(start_at: datetime) -> tuple[float | None, dict]:
-    """One scan: the median wait per month of decision and overall (GROUP BY ROLLUP, which
-    the ORM cannot say; the row whose month is NULL is the overall one)."""
-    event, claim = ClaimEvent._meta.db_table, Claim._meta.db_table
+def _decision_medians_postgresql(start: date) -> tuple[float | None, dict]:
+    """One scan of the decisions' (month, wait) index: the median wait per month of decision
+    and overall (GROUP BY ROLLUP, which the ORM cannot say; the row whose month is NULL is the
+    overall one)."""
     sql = f"""
-        SELECT (DATE_TRUNC('month', e.created_at AT TIME ZONE %s))::date AS month,
-               PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY e.created_at - c.notice_at),
-               COUNT(*)
-        FROM "{event}" e JOIN "{claim}" c ON c.id = e.claim_id
-        WHERE e.kind = ANY(%s) AND e.created_at >= %s AND c.notice_at IS NOT NULL
+        SELECT month, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY waited), COUNT(*)
+        FROM "{Decision._meta.db_table}" WHERE month >= %s
         GROUP BY ROLLUP (1)
     """
     overall, monthly = None, {}
-    with connections[ClaimEvent.objects.db].cursor() as cursor:
-        cursor.execute(sql, [SEOUL.key, list(DECISION_EVENTS), start_at])
+    with connections[Decision.objects.db].cursor() as cursor:
+        cursor.execute(sql, [start])
         for month, median, n in cursor.fetchall():
             if month is None:
                 overall = _days(median)
@@ -419,22 +406,10 @@ def _decision_medians_postgresql(start_at: datetime) -> tuple[float | None, dict
     return overall, monthly
 
 
-def _decision_medians_python(start_at: datetime) -> tuple[float | None, dict]:
+def _decision_medians_python(start: date) -> tuple[float | None, dict]:
     """The embedded SQLite default has no percentile function: fine for a demo's rows."""
     waits: dict[date, list[float]] = defaultdict(list)
-    rows = (
-        ClaimEvent.objects.filter(
-            kind__in=DECISION_EVENTS, created_at__gte=start_at, claim__notice_at__isnull=False
-        )
-        .annotate(
-            month=TruncMonth("created_at", output_field=DateField()),
-            wait=ExpressionWrapper(
-                F("created_at") - F("claim__notice_at"), output_field=DurationField()
-            ),
-        )
-        .values_list("month", "wait")
-    )
-    for month, wait in rows:
+    for month, wait in Decision.objects.filter(month__gte=start).values_list("month", "waited"):
         waits[month].append(_days(wait))
     every = [w for ws in waits.values() for w in ws]
     overall = statistics.median(every) if every else None
@@ -444,11 +419,10 @@ def _decision_medians_python(start_at: datetime) -> tuple[float | None, dict]:
 def decision_times(months: Sequence[date]) -> tuple[float | None, Chart]:
     """Median days from the notice (N1) to the staff's decision (inspection or rejection),
     overall and per month of decision, for decisions in the window."""
-    start_at = _start_of(months[0])
-    if connections[ClaimEvent.objects.db].vendor == "postgresql":
-        overall, monthly = _decision_medians_postgresql(start_at)
+    if connections[Decision.objects.db].vendor == "postgresql":
+        overall, monthly = _decision_medians_postgresql(months[0])
     else:
-        overall, monthly = _decision_medians_python(start_at)
+        overall, monthly = _decision_medians_python(months[0])
     rows = []
     for month in months:
         median, n = monthly.get(month, (None, 0))

@@ -439,6 +439,34 @@ class NoticedMonth(models.Model):
         return f"{self.product_model_id} {self.month:%Y-%m}: {self.items}"
 
 
+class Decision(models.Model):
+    """A staff decision on a claim (inspection or rejection, N5: the final verdicts) with the
+    wait since its notice (N1): a summary of ``ClaimEvent`` that database triggers keep exact
+    as events are appended and notices change (claims/summaries.py), so the dashboard's
+    medians read narrow rows in (month, wait) order without joining events to claims
+    (issue 19); never written by Python."""
+
+    event = models.OneToOneField(
+        "ClaimEvent",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    claim = _copied(Claim)
+    month = models.DateField()  # the first day of the month of the decision, in Asia/Seoul
+    waited = models.DurationField()  # from the notice to the decision
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month", "waited"], name="decision_month_wait"),
+            models.Index(fields=["claim"], name="decision_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}"
+
+
 class NumberSequence(models.Model):
     """Counters for RMA, credit-note and debit-note numbers, locked row by row (gapless)."""
 

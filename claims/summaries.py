@@ -242,17 +242,24 @@ _MONTHS_PG_BODIES = {
     ),
     "truncate": ("", f"DELETE FROM {MONTHS};"),  # not TRUNCATE: one statement may empty both
 }
-MONTHS_POSTGRESQL = "".join(
-    f"""
-CREATE OR REPLACE FUNCTION claims_noticedmonth_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
+
+
+def _pg_statement_trigger(name: str, event: str, table: str, tables: str, body: str) -> str:
+    """A statement-level trigger and its function, ``name`` for both."""
+    referencing = f"REFERENCING {tables}" if tables else ""
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     {body}
     RETURN NULL;
 END $$;
-CREATE TRIGGER claims_noticedmonth_{name} AFTER {name.upper()} ON {FACTS}
-    {f"REFERENCING {tables}" if tables else ""}
-    FOR EACH STATEMENT EXECUTE FUNCTION claims_noticedmonth_{name}();
+CREATE TRIGGER {name} AFTER {event} ON {table} {referencing}
+    FOR EACH STATEMENT EXECUTE FUNCTION {name}();
 """
+
+
+MONTHS_POSTGRESQL = "".join(
+    _pg_statement_trigger(f"claims_noticedmonth_{name}", name.upper(), FACTS, tables, body)
     for name, (tables, body) in _MONTHS_PG_BODIES.items()
 )
 DROP_MONTHS_POSTGRESQL = "".join(
@@ -298,6 +305,106 @@ def rebuild_noticed_months(connection) -> None:
         )
 
 
+# --- Decisions and their waits: ``Decision`` ---------------------------------------------------
+# One row per inspect or reject event of a claim that gave notice, with the Seoul month of the
+# decision and the wait since the notice. Events are append-only (claims/events.py), so a row
+# is written when its event is; a claim's notice changing (never, in the lifecycle; a bulk
+# correction could) recomputes that claim's rows.
+
+EVENTS = "claims_claimevent"
+DECISIONS = "claims_decision"
+DECISION_KINDS = ("inspect", "reject")  # the staff's decision on a claim (N5: final verdicts)
+_KINDS = ", ".join(f"'{kind}'" for kind in DECISION_KINDS)
+_DECISION_COLUMNS = "event_id, claim_id, month, waited"
+PG_DECISION = (
+    "SELECT e.id, e.claim_id, "
+    f"(date_trunc('month', e.created_at AT TIME ZONE '{SEOUL.key}'))::date, "
+    "e.created_at - c.notice_at "
+    f"FROM {{events}} e JOIN {CLAIMS} c ON c.id = e.claim_id "
+    f"WHERE e.kind IN ({_KINDS}) AND c.notice_at IS NOT NULL"
+)
+
+
+def _sqlite_micros(column: str) -> str:
+    """Microseconds since the epoch of a Django SQLite datetime ('YYYY-MM-DD HH:MM:SS[.ffffff]',
+    UTC), exactly (julianday's float loses the last digits)."""
+    return (
+        f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CASE WHEN instr({column}, '.') "
+        f"THEN CAST(substr({column} || '000000', instr({column}, '.') + 1, 6) AS INTEGER) "
+        "ELSE 0 END)"
+    )
+
+
+SQLITE_DECISION = (
+    "SELECT e.id, e.claim_id, date(e.created_at, '+9 hours', 'start of month'), "
+    f"{_sqlite_micros('e.created_at')} - {_sqlite_micros('c.notice_at')} "
+    f"FROM {EVENTS} e JOIN {CLAIMS} c ON c.id = e.claim_id "
+    f"WHERE e.kind IN ({_KINDS}) AND c.notice_at IS NOT NULL"
+)
+
+# The claims of an UPDATE statement whose notice changed.
+_MOVED = (
+    "SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id "
+    "WHERE o.notice_at IS DISTINCT FROM n.notice_at"
+)
+DECISIONS_POSTGRESQL = (
+    _pg_statement_trigger(
+        "claims_decision_event_insert",
+        "INSERT",
+        EVENTS,
+        "NEW TABLE AS new_rows",
+        f"INSERT INTO {DECISIONS} ({_DECISION_COLUMNS}) {PG_DECISION.format(events='new_rows')};",
+    )
+    + _pg_statement_trigger(
+        "claims_decision_claim_update",
+        "UPDATE",
+        CLAIMS,
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        f"DELETE FROM {DECISIONS} d USING ({_MOVED}) moved WHERE d.claim_id = moved.id; "
+        f"INSERT INTO {DECISIONS} ({_DECISION_COLUMNS}) "
+        f"{PG_DECISION.format(events=EVENTS)} AND e.claim_id IN ({_MOVED});",
+    )
+    + _pg_statement_trigger(
+        "claims_decision_truncate",
+        "TRUNCATE",
+        EVENTS,
+        "",
+        f"DELETE FROM {DECISIONS};",  # not TRUNCATE: one statement may empty both
+    )
+)
+DROP_DECISIONS_POSTGRESQL = (
+    f"DROP TRIGGER IF EXISTS claims_decision_event_insert ON {EVENTS}; "
+    f"DROP TRIGGER IF EXISTS claims_decision_claim_update ON {CLAIMS}; "
+    f"DROP TRIGGER IF EXISTS claims_decision_truncate ON {EVENTS}; "
+    "DROP FUNCTION IF EXISTS claims_decision_event_insert(); "
+    "DROP FUNCTION IF EXISTS claims_decision_claim_update(); "
+    "DROP FUNCTION IF EXISTS claims_decision_truncate();"
+)
+DECISIONS_SQLITE = [
+    f"CREATE TRIGGER claims_decision_event_insert AFTER INSERT ON {EVENTS} "
+    f"BEGIN INSERT INTO {DECISIONS} ({_DECISION_COLUMNS}) {SQLITE_DECISION} "
+    "AND e.id = NEW.id; END",
+    f"CREATE TRIGGER claims_decision_claim_update AFTER UPDATE OF notice_at ON {CLAIMS} "
+    f"BEGIN DELETE FROM {DECISIONS} WHERE claim_id = NEW.id; "
+    f"INSERT INTO {DECISIONS} ({_DECISION_COLUMNS}) {SQLITE_DECISION} "
+    "AND e.claim_id = NEW.id; END",
+]
+DROP_DECISIONS_SQLITE = [
+    "DROP TRIGGER IF EXISTS claims_decision_event_insert",
+    "DROP TRIGGER IF EXISTS claims_decision_claim_update",
+]
+
+
+def rebuild_decisions(connection) -> None:
+    """Write ``Decision`` from the events again (one INSERT … SELECT of the definition)."""
+    select = (
+        PG_DECISION.format(events=EVENTS) if connection.vendor == "postgresql" else SQLITE_DECISION
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DECISIONS}")
+        cursor.execute(f"INSERT INTO {DECISIONS} ({_DECISION_COLUMNS}) {select}")
+
+
 def _migration_steps(triggers, drops, rebuild):
     """A summary's migration steps: create its triggers (per vendor) then fill it; or drop."""
 
@@ -318,4 +425,9 @@ install_months, uninstall_months = _migration_steps(
     (MONTHS_POSTGRESQL, MONTHS_SQLITE),
     (DROP_MONTHS_POSTGRESQL, DROP_MONTHS_SQLITE),
     rebuild_noticed_months,
+)
+install_decisions, uninstall_decisions = _migration_steps(
+    (DECISIONS_POSTGRESQL, DECISIONS_SQLITE),
+    (DROP_DECISIONS_POSTGRESQL, DROP_DECISIONS_SQLITE),
+    rebuild_decisions,
 )

@@ -179,7 +179,8 @@ def status_chart() -> Chart:
 def hold_summary(today: date) -> dict[str, int]:
     """N4: open claims whose hold ends within a week, and whose hold has ended (one query)."""
     week_end = today + timedelta(days=HOLD_WARNING_DAYS)
-    return Claim.objects.filter(status__in=OPEN_STATUSES, hold_until__isnull=False).aggregate(
+    # Both counts end by the week's end: a range of the open claims' hold index, not all of it.
+    return Claim.objects.filter(status__in=OPEN_STATUSES, hold_until__lte=week_end).aggregate(
         week=Count("pk", filter=Q(hold_until__gte=today, hold_until__lte=week_end)),
         past=Count("pk", filter=Q(hold_until__lt=today)),
     )

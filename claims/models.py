@@ -803,10 +803,6 @@ class ClaimEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim", "seq"], name="claim_event_seq_unique")
         ]
-        indexes = [
-            # The dashboard's decisions (inspect, reject) of the last twelve months (issue 19).
-            models.Index(fields=["kind", "created_at", "claim"], name="claim_event_kind_time"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.claim_id}#{self.seq} {self.kind}"

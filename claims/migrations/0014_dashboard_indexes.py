@@ -19,10 +19,6 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(('status__in', ['info_requested', 'inspected', 'received', 'return_authorized', 'shipped', 'submitted'])), fields=['hold_until', 'id', 'status', 'notice_at', 'received_at', 'last_buyer_message_at', 'last_staff_message_at', 'info_answered_at'], name='claim_open_by_hold'),
         ),
         migrations.AddIndex(
-            model_name='claimevent',
-            index=models.Index(fields=['kind', 'created_at', 'claim'], name='claim_event_kind_time'),
-        ),
-        migrations.AddIndex(
             model_name='claimitem',
             index=models.Index(fields=['claim', 'defect_reason'], name='claim_item_claim_reason'),
         ),

@@ -11,15 +11,12 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import connections
 from django.db.models import (
     Count,
     DateField,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Q,
     QuerySet,
     Sum,
@@ -30,7 +27,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from warranty.models import ProductModel, UnitCount
-from warranty.rules import SEOUL
 from warranty.selectors import seoul_today
 
 from . import queue, workdays
@@ -38,16 +34,16 @@ from .holds import HOLD_WARNING_DAYS
 from .models import (
     OPEN_STATUSES,
     Claim,
-    ClaimEvent,
     ClaimItem,
     ClaimStatus,
-    NoticedItem,
+    Decision,
+    DefectReason,
+    NoticedMonth,
     Outcome,
 )
 
 WINDOW_MONTHS = 12
 TOP_MODELS = 8
-DECISION_EVENTS = ("inspect", "reject")  # the staff's decision on a claim (N5: final verdicts)
 
 
 # --- SVG bar charts -----------------------------------------------------------------------
@@ -163,19 +159,14 @@ def months_back(today: date, count: int = WINDOW_MONTHS) -> list[date]:
     return months[::-1]
 
 
-def _start_of(day: date) -> datetime:
-    """Midnight in Seoul: CPRO's calendar (an indexable bound, unlike a ``__date`` lookup)."""
-    return datetime.combine(day, time.min, tzinfo=SEOUL)
-
-
 def _changelist(**params) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{reverse('admin:claims_claim_changelist')}?{query}"
 
 
 def status_chart() -> Chart:
-    """Claims by status, in lifecycle order (one GROUP BY)."""
-    counts = dict(Claim.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    """Claims by status, in lifecycle order (one GROUP BY, from the status index)."""
+    counts = dict(Claim.objects.order_by().values_list("status").annotate(n=Count("*")))
     return hbar_chart(
         [
             (s.value, str(s.label), n, f"{n:,}", "", _changelist(status=s.value))
@@ -188,7 +179,8 @@ def status_chart() -> Chart:
 def hold_summary(today: date) -> dict[str, int]:
     """N4: open claims whose hold ends within a week, and whose hold has ended (one query)."""
     week_end = today + timedelta(days=HOLD_WARNING_DAYS)
-    return Claim.objects.filter(status__in=OPEN_STATUSES, hold_until__isnull=False).aggregate(
+    # Both counts end by the week's end: a range of the open claims' hold index, not all of it.
+    return Claim.objects.filter(status__in=OPEN_STATUSES, hold_until__lte=week_end).aggregate(
         week=Count("pk", filter=Q(hold_until__gte=today, hold_until__lte=week_end)),
         past=Count("pk", filter=Q(hold_until__lt=today)),
     )
@@ -240,14 +232,10 @@ class ModelTrend:
 
 def _items_per_model_month(start: date) -> dict[int, dict[date, int]]:
     """Claim items per product model (CPRO's record of the unit, not the buyer's typing) per
-    month of notice (one GROUP BY over the noticed items' summary, claims/summaries.py: the
-    unit's model is on the row, no join to the units)."""
-    rows = (
-        NoticedItem.objects.filter(notice_at__gte=_start_of(start))
-        .annotate(month=TruncMonth("notice_at", output_field=DateField()))
-        .order_by()
-        .values_list("product_model_id", "month")
-        .annotate(n=Count("pk"))
+    Seoul month of notice, read from the per-month summary of the noticed items
+    (claims/summaries.py: ``NoticedMonth``, one row per model and month, no aggregate here)."""
+    rows = NoticedMonth.objects.filter(month__gte=start).values_list(
+        "product_model_id", "month", "items"
     )
     found: dict[int, dict[date, int]] = defaultdict(dict)
     for model_id, month, n in rows:
@@ -348,15 +336,26 @@ def model_trends(today: date) -> tuple[list[ModelTrend], Chart, Chart]:
 
 
 def reason_chart() -> Chart:
-    """Items of every submitted claim, by the buyer's defect reason (one GROUP BY; drafts,
-    which gave no notice yet, are the few claims left out)."""
-    drafts = Claim.objects.filter(status=ClaimStatus.DRAFT).values("pk")
-    rows = (
-        ClaimItem.objects.exclude(claim__in=drafts)
-        .order_by()
-        .values_list("defect_reason__code", "defect_reason__name_en")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "defect_reason__code")
+    """Items of every submitted claim, by the buyer's defect reason: every item's count less
+    the drafts' (drafts gave no notice yet; they are few, found by claim), two GROUP BYs read
+    from the items' (claim, reason) index, then the reasons' names."""
+
+    def by_reason(items: QuerySet[ClaimItem]) -> dict[int | None, int]:
+        return dict(items.order_by().values_list("defect_reason").annotate(n=Count("*")))
+
+    in_drafts = by_reason(ClaimItem.objects.filter(claim__status=ClaimStatus.DRAFT))
+    counts = {
+        pk: left
+        for pk, n in by_reason(ClaimItem.objects.all()).items()
+        if (left := n - in_drafts.get(pk, 0))
+    }
+    reasons = {  # the reference list (a few rows), whole: one query, whatever the counts
+        pk: (code, name)
+        for pk, code, name in DefectReason.objects.values_list("pk", "code", "name_en")
+    }
+    rows = sorted(
+        ((*reasons.get(pk, (None, None)), n) for pk, n in counts.items()),
+        key=lambda row: (-row[2], row[0] is None, row[0] or ""),  # ORDER BY -n, code
     )
     return hbar_chart(
         [
@@ -367,12 +366,13 @@ def reason_chart() -> Chart:
 
 
 def outcome_chart() -> Chart:
-    """Decided items, by outcome: D1 remedies, or not covered (one GROUP BY)."""
+    """Decided items, by outcome: D1 remedies, or not covered (one GROUP BY, on the partial
+    index of decided items)."""
     counts = dict(
         ClaimItem.objects.exclude(outcome="")
         .order_by()
         .values_list("outcome")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     )
     return hbar_chart(
         [
@@ -387,21 +387,18 @@ def _days(value: timedelta | None) -> float | None:
     return None if value is None else value.total_seconds() / 86400
 
 
-def _decision_medians_postgresql(start_at: datetime) -> tuple[float | None, dict]:
-    """One scan: the median wait per month of decision and overall (GROUP BY ROLLUP, which
-    the ORM cannot say; the row whose month is NULL is the overall one)."""
-    event, claim = ClaimEvent._meta.db_table, Claim._meta.db_table
+def _decision_medians_postgresql(start: date) -> tuple[float | None, dict]:
+    """One scan of the decisions' (month, wait) index: the median wait per month of decision
+    and overall (GROUP BY ROLLUP, which the ORM cannot say; the row whose month is NULL is the
+    overall one)."""
     sql = f"""
-        SELECT (DATE_TRUNC('month', e.created_at AT TIME ZONE %s))::date AS month,
-               PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY e.created_at - c.notice_at),
-               COUNT(*)
-        FROM "{event}" e JOIN "{claim}" c ON c.id = e.claim_id
-        WHERE e.kind = ANY(%s) AND e.created_at >= %s AND c.notice_at IS NOT NULL
+        SELECT month, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY waited), COUNT(*)
+        FROM "{Decision._meta.db_table}" WHERE month >= %s
         GROUP BY ROLLUP (1)
     """
     overall, monthly = None, {}
-    with connections[ClaimEvent.objects.db].cursor() as cursor:
-        cursor.execute(sql, [SEOUL.key, list(DECISION_EVENTS), start_at])
+    with connections[Decision.objects.db].cursor() as cursor:
+        cursor.execute(sql, [start])
         for month, median, n in cursor.fetchall():
             if month is None:
                 overall = _days(median)
@@ -410,22 +407,10 @@ def _decision_medians_postgresql(start_at: datetime) -> tuple[float | None, dict
     return overall, monthly
 
 
-def _decision_medians_python(start_at: datetime) -> tuple[float | None, dict]:
+def _decision_medians_python(start: date) -> tuple[float | None, dict]:
     """The embedded SQLite default has no percentile function: fine for a demo's rows."""
     waits: dict[date, list[float]] = defaultdict(list)
-    rows = (
-        ClaimEvent.objects.filter(
-            kind__in=DECISION_EVENTS, created_at__gte=start_at, claim__notice_at__isnull=False
-        )
-        .annotate(
-            month=TruncMonth("created_at", output_field=DateField()),
-            wait=ExpressionWrapper(
-                F("created_at") - F("claim__notice_at"), output_field=DurationField()
-            ),
-        )
-        .values_list("month", "wait")
-    )
-    for month, wait in rows:
+    for month, wait in Decision.objects.filter(month__gte=start).values_list("month", "waited"):
         waits[month].append(_days(wait))
     every = [w for ws in waits.values() for w in ws]
     overall = statistics.median(every) if every else None
@@ -435,11 +420,10 @@ def _decision_medians_python(start_at: datetime) -> tuple[float | None, dict]:
 def decision_times(months: Sequence[date]) -> tuple[float | None, Chart]:
     """Median days from the notice (N1) to the staff's decision (inspection or rejection),
     overall and per month of decision, for decisions in the window."""
-    start_at = _start_of(months[0])
-    if connections[ClaimEvent.objects.db].vendor == "postgresql":
-        overall, monthly = _decision_medians_postgresql(start_at)
+    if connections[Decision.objects.db].vendor == "postgresql":
+        overall, monthly = _decision_medians_postgresql(months[0])
     else:
-        overall, monthly = _decision_medians_python(start_at)
+        overall, monthly = _decision_medians_python(months[0])
     rows = []
     for month in months:
         median, n = monthly.get(month, (None, 0))

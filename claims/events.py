@@ -25,6 +25,7 @@ from django.utils import timezone
 from .models import Claim, ClaimEvent, EventLogCheckpoint
 
 GENESIS = "0" * 64
+ANSWER_INFO = "answer_info"  # the buyer's answer to a request for information (the act's kind)
 
 
 def _canonical(value) -> str:
@@ -106,9 +107,10 @@ def append_event(
     event.save()
     claim.event_count = event.seq
     claim.last_event_hash = event.hash
-    Claim.objects.filter(pk=claim.pk).update(
-        event_count=event.seq, last_event_hash=event.hash, updated_at=event.created_at
-    )
+    head = {"event_count": event.seq, "last_event_hash": event.hash, "updated_at": event.created_at}
+    if kind == ANSWER_INFO:  # the work queue waits on CPRO from then on (claims/queue.py)
+        claim.info_answered_at = head["info_answered_at"] = event.created_at
+    Claim.objects.filter(pk=claim.pk).update(**head)
     return event
 
 

@@ -6,12 +6,14 @@ Nothing here changes a claim's status: the transitions in the service layer do (
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Language, Organisation
@@ -171,6 +173,19 @@ class Claim(models.Model):
         related_name="assigned_claims",
         verbose_name=_("assigned to"),
     )
+    # Whom the thread waits on (the work queue, claims/queue.py): the newest public message of
+    # the buyer and of CPRO (internal notes never count), and the event of the buyer's last
+    # answer to a request for information. Written only where each is recorded: every
+    # message's insert (Message.save) and every event's append (claims.events.append_event).
+    last_buyer_message_at = models.DateTimeField(
+        _("last buyer message"), null=True, blank=True, editable=False
+    )
+    last_staff_message_at = models.DateTimeField(
+        _("last CPRO message"), null=True, blank=True, editable=False
+    )
+    info_answered_at = models.DateTimeField(
+        _("information answered"), null=True, blank=True, editable=False
+    )
     # Head of the hash chain of this claim's events (see claims/events.py).
     event_count = models.PositiveIntegerField(_("events"), default=0, editable=False)
     last_event_hash = models.CharField(
@@ -193,10 +208,36 @@ class Claim(models.Model):
                 condition=models.Q(status="draft"),
                 name="claims_draft_first_defect",
             ),
+            # The dashboard and the work queue read only the open claims: the holds ending
+            # soonest in index order, the queue's columns without touching the rows (issue 19).
+            # (Key columns rather than INCLUDE, which SQLite, the embedded default, lacks.)
+            models.Index(
+                fields=[
+                    "hold_until",
+                    "id",
+                    "status",
+                    "notice_at",
+                    "received_at",
+                    "last_buyer_message_at",
+                    "last_staff_message_at",
+                    "info_answered_at",
+                ],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="claim_open_by_hold",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.rma_number or f"Draft #{self.pk}"
+
+    def note_public_message(self, *, from_staff: bool, at: datetime) -> None:
+        """A public message of that side was written at ``at``: keep the newest, in the row
+        and on this instance (a claim locked by an act is saved again after its body)."""
+        name = "last_staff_message_at" if from_staff else "last_buyer_message_at"
+        when = Value(at, output_field=DateTimeField())
+        Claim.objects.filter(pk=self.pk).update(**{name: Greatest(Coalesce(F(name), when), when)})
+        current = getattr(self, name)
+        setattr(self, name, at if current is None else max(current, at))
 
 
 class ReceiptCondition(models.TextChoices):
@@ -310,6 +351,14 @@ class ClaimItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim", "unit"], name="claim_item_unit_once"),
         ]
+        indexes = [
+            # The dashboard's counts by reason (every item's, and the drafts' by claim) and by
+            # outcome, read from the indexes (issue 19).
+            models.Index(fields=["claim", "defect_reason"], name="claim_item_claim_reason"),
+            models.Index(
+                fields=["outcome"], condition=~Q(outcome=""), name="claim_item_decided_outcome"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.serial_number} ({self.claim})"
@@ -377,6 +426,55 @@ class NoticedItem(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.item_id}"
+
+
+class NoticedMonth(models.Model):
+    """Items of noticed claims per product model and Seoul month of notice: a summary of
+    ``NoticedItem`` that database triggers keep exact in the same statement as every write on
+    it (claims/summaries.py), so the dashboard's twelve months are a few hundred rows, not a
+    hundred thousand (issue 19); never written by Python."""
+
+    product_model = _copied("warranty.ProductModel")
+    month = models.DateField()  # the first day of the month of notice, in Asia/Seoul
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_model", "month"], name="noticed_month_per_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_model_id} {self.month:%Y-%m}: {self.items}"
+
+
+class Decision(models.Model):
+    """A staff decision on a claim (inspection or rejection, N5: the final verdicts) with the
+    wait since its notice (N1): a summary of ``ClaimEvent`` that database triggers keep exact
+    as events are appended and notices change (claims/summaries.py), so the dashboard's
+    medians read narrow rows in (month, wait) order without joining events to claims
+    (issue 19); never written by Python."""
+
+    event = models.OneToOneField(
+        "ClaimEvent",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    claim = _copied(Claim)
+    month = models.DateField()  # the first day of the month of the decision, in Asia/Seoul
+    waited = models.DurationField()  # from the notice to the decision
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month", "waited"], name="decision_month_wait"),
+            models.Index(fields=["claim"], name="decision_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}"
 
 
 class NumberSequence(models.Model):
@@ -600,6 +698,16 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_label}: {self.body[:40]}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Written once (the thread is never edited); a public message moves its claim's
+        ``last_buyer_message_at`` or ``last_staff_message_at``, whoever wrote it."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding and not self.internal:
+            claim_field = Message._meta.get_field("claim")
+            claim = self.claim if claim_field.is_cached(self) else Claim(pk=self.claim_id)
+            claim.note_public_message(from_staff=self.from_staff, at=self.created_at)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -9,8 +9,10 @@ A claim is in the queue for its most urgent reason, in this order:
 4. ``received`` — the return arrived (R2) and is not inspected yet.
 
 Within a reason the longest waiting comes first (for the hold: the nearest end). Everything is
-one query with correlated subqueries per claim plus one for the counts, whatever the number of
-claims (STYLE 6). Working days are Seoul's (claims/workdays.py).
+one query over the open claims' own columns (the thread's last public message of each side and
+the last answer to a request for information are kept on the claim: ``Message.save``,
+``claims.events.append_event``) plus one for the counts, whatever the number of claims
+(STYLE 6). Working days are Seoul's (claims/workdays.py).
 """
 
 from __future__ import annotations
@@ -25,10 +27,8 @@ from django.db.models import (
     DateTimeField,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -39,7 +39,7 @@ from warranty.selectors import seoul_today
 
 from . import workdays
 from .holds import HOLD_PENDING, HOLD_WARNING_DAYS
-from .models import OPEN_STATUSES, Claim, ClaimEvent, ClaimStatus, Message
+from .models import OPEN_STATUSES, Claim, ClaimStatus
 
 
 @dataclass(frozen=True)
@@ -63,30 +63,18 @@ def _seoul_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=SEOUL)
 
 
-def _last_message(claim_ref, **conditions):
-    return Subquery(
-        Message.objects.filter(claim=claim_ref, internal=False, **conditions)
-        .order_by("-created_at", "-pk")
-        .values("created_at")[:1],
-        output_field=DateTimeField(),
-    )
-
-
 def queue(*, today: date | None = None) -> QuerySet[Claim]:
     """The queue's claims, each annotated with ``queue_rank`` and ``waiting_since``, in order."""
     today = today or seoul_today()
     message_cutoff = _seoul_midnight(
         workdays.latest_late_start(today, workdays.FIRST_RESPONSE_DAYS) + timedelta(days=1)
     )
+    # The thread's times are on the claim (kept where messages and events are written), so
+    # every claim is read once, with no subquery per claim (issue 19).
     claims = Claim.objects.filter(status__in=OPEN_STATUSES).annotate(
-        last_buyer_at=_last_message(OuterRef("pk"), from_staff=False),
-        last_staff_at=_last_message(OuterRef("pk"), from_staff=True),
-        answered_at=Subquery(
-            ClaimEvent.objects.filter(claim=OuterRef("pk"), kind="answer_info")
-            .order_by("-seq")
-            .values("created_at")[:1],
-            output_field=DateTimeField(),
-        ),
+        last_buyer_at=F("last_buyer_message_at"),
+        last_staff_at=F("last_staff_message_at"),
+        answered_at=F("info_answered_at"),
     )
     buyer_waiting = Q(last_buyer_at__isnull=False) & (
         Q(last_staff_at__isnull=True) | Q(last_staff_at__lt=F("last_buyer_at"))

@@ -9,6 +9,8 @@ from django.utils import timezone
 from claims.actors import Actor
 from tests.factories import (
     NOW,
+    ClaimFactory,
+    ClaimItemFactory,
     ComponentFactory,
     OrganisationFactory,
     ProductModelFactory,
@@ -55,3 +57,16 @@ def model():
     model = ProductModelFactory(code="PTZ-200")
     ComponentFactory(product_model=model, name="mainboard", kind=ComponentKind.STANDARD)
     return model
+
+
+@pytest.fixture
+def claim(org):
+    """A submitted claim of ``org`` with one item, under review (modules may define their own)."""
+    claim = ClaimFactory(
+        organisation=org,
+        status="submitted",
+        rma_number="RMA-2026-000042",
+        notice_at=datetime.datetime(2026, 11, 25, 3, tzinfo=datetime.UTC),
+    )
+    ClaimItemFactory(claim=claim)
+    return claim

@@ -1,7 +1,5 @@
 """The buyer ↔ staff thread, internal notes, cancel/reject, and the claim selectors."""
 
-import datetime
-
 import pytest
 
 from claims import selectors, services
@@ -16,18 +14,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def stranger():
     return Actor.buyer(UserFactory(organisation=OrganisationFactory(code="rival")))
-
-
-@pytest.fixture
-def claim(org):
-    claim = ClaimFactory(
-        organisation=org,
-        status="submitted",
-        rma_number="RMA-2026-000042",
-        notice_at=datetime.datetime(2026, 11, 25, 3, tzinfo=datetime.UTC),
-    )
-    ClaimItemFactory(claim=claim)
-    return claim
 
 
 def test_staff_request_information_and_the_buyer_sees_the_question(claim, staff):

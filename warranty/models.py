@@ -100,7 +100,10 @@ class Shipment(models.Model):
 class Unit(models.Model):
     """One serial-numbered product shipped to a buyer."""
 
-    serial_number = SingleLineCharField(_("serial number"), max_length=64, unique=True)
+    # Unique by the constraint below, not ``unique=True``: on PostgreSQL that would add a second
+    # index (``varchar_pattern_ops``, for LIKE 'x%') that no query uses and that every imported
+    # unit has to update (issue 19).
+    serial_number = SingleLineCharField(_("serial number"), max_length=64)
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="units")
     product_model = models.ForeignKey(
         ProductModel, on_delete=models.PROTECT, related_name="units", verbose_name=_("model")
@@ -114,6 +117,7 @@ class Unit(models.Model):
         ordering = ["serial_number"]
         constraints = [
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="unit_price_positive"),
+            models.UniqueConstraint(fields=["serial_number"], name="unit_serial_number_unique"),
         ]
 
     def __str__(self) -> str:

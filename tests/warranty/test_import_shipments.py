@@ -303,6 +303,18 @@ def test_a_pi_on_record_with_another_po_is_an_error(catalogue, tmp_path):
     assert "line 2, po_number: PI PI-2 is already recorded with po_number PO-2, not PO-X." in err
 
 
+def test_a_serial_on_record_listed_twice_in_a_re_import_is_an_error(catalogue, tmp_path):
+    # Rows of serials on record are not written, so the unique constraint never sees them.
+    run_import(write_csv(tmp_path, GOOD_ROWS))
+    before = snapshot()
+
+    err = run_failing_import(write_csv(tmp_path, [*GOOD_ROWS, GOOD_ROWS[1]], name="again.csv"))
+
+    assert "line 5, serial_number: Serial number SN-2 is already on line 3 of this file." in err
+    assert len(err.splitlines()) == 1
+    assert snapshot() == before
+
+
 def test_re_importing_the_same_file_changes_nothing(catalogue, tmp_path):
     path = write_csv(tmp_path, GOOD_ROWS)
     run_import(path)

@@ -105,8 +105,15 @@ class Unit(models.Model):
     # unit has to update (issue 19).
     serial_number = SingleLineCharField(_("serial number"), max_length=64)
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="units")
+    # No index on product_model (issue 19): no query looks units up by model (the counts per
+    # model are UnitCount's), a few dozen models would make it barely selective, and every
+    # imported unit had to update it. Deleting a model scans the units once (PROTECT).
     product_model = models.ForeignKey(
-        ProductModel, on_delete=models.PROTECT, related_name="units", verbose_name=_("model")
+        ProductModel,
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("model"),
+        db_index=False,
     )
     unit_price = models.DecimalField(_("invoiced unit price"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="USD")

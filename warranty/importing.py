@@ -892,9 +892,11 @@ _WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-# Bytes next to a value's edge that may be whitespace to strip (checked before stripping).
-_EDGE_SPACE = (b" ,", b", ", b" \n", b" \r", b"\n ", b"\t", b"\x0b", b"\x0c")
-_EDGE_SPACE += (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+# Bytes that may be whitespace to strip at a value's edge (checked before stripping): the
+# control characters anywhere, a space next to a comma or a line break. Searching 1 MB for one
+# byte takes 0.01 ms, for two bytes 1.2 to 2 ms: the pairs are looked for only if a space is.
+_EDGE_CONTROLS = (b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+_EDGE_SPACES = (b" ,", b", ", b" \n", b" \r", b"\n ")
 
 
 def _real_date(column: str) -> str:
@@ -1178,6 +1180,50 @@ def _line_batches(stream: IO[bytes], size: int | None) -> Iterator[list[bytes]]:
         yield pending
 
 
+class _PlainBatches:
+    """The data lines of a plain file, joined about ``COPY_BATCH_BYTES`` (or exactly ``size``
+    lines) at a time, as (bytes, lines); raises ``_NotPlain`` at the first batch that needs
+    the row-by-row reader. Notes whether some value may have whitespace at its edge
+    (``edge_space``) and whether there may be rows of empty cells (``empty_cells``)."""
+
+    def __init__(self, stream: IO[bytes], size: int | None, columns: Sequence[str]):
+        self.stream, self.size, self.width = stream, size, len(columns)
+        self.edge_space = self.empty_cells = False
+
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        blank_tail = False  # blank lines seen; only more blank lines may follow
+        for lines in _line_batches(self.stream, self.size):
+            content = len(lines)
+            while content and not lines[content - 1].strip():
+                content -= 1  # blank lines at the end of the file: the reader skips them
+            if content and blank_tail:
+                raise _NotPlain  # blank lines before a data row
+            blank_tail = blank_tail or content < len(lines)
+            del lines[content:]
+            if not lines:
+                continue
+            data = b"".join(lines)
+            if b'"' in data or b"\\" in data:
+                raise _NotPlain
+            # A line of empty cells is width - 1 commas (or spaces, seen below): no longer.
+            shortest = min(map(len, lines))
+            if shortest <= 2 and (b"\n" in lines or b"\r\n" in lines):
+                raise _NotPlain  # a blank line before a data row
+            self.empty_cells = self.empty_cells or shortest <= self.width + 1
+            self.edge_space = (
+                self.edge_space
+                or not data.isascii()
+                or any(part in data for part in _EDGE_CONTROLS)
+                or b" " in data
+                and (
+                    data.startswith(b" ")
+                    or data.endswith(b" ")
+                    or any(part in data for part in _EDGE_SPACES)
+                )
+            )
+            yield data, len(lines)
+
+
 def _copy_file(cursor, source: Source, progress: Progress | None) -> int | None:
     """The common case: the file's bytes straight into COPY, no Python per row.
 
@@ -1220,49 +1266,32 @@ def _copy_file(cursor, source: Source, progress: Progress | None) -> int | None:
             f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(columns)}))"
         )
         done = 0
-        blank_tail = False  # blank lines seen; only more blank lines may follow
-        edge_space = empty_cells = False
-        previous = b"\n"
+        plain = _PlainBatches(stream, PROGRESS_STEP if progress is not None else None, columns)
+        # One COPY for the whole file (a COPY a batch: 0.5 s more at 1,000,000 rows); with
+        # progress one a batch, each committed on its own.
+        groups = ([batch] for batch in plain) if progress is not None else [plain]
         try:
-            for lines in _line_batches(stream, PROGRESS_STEP if progress is not None else None):
-                content = len(lines)
-                while content and not lines[content - 1].strip():
-                    content -= 1  # blank lines at the end of the file: the reader skips them
-                if content and blank_tail:
-                    raise _NotPlain  # blank lines before a data row
-                blank_tail = blank_tail or content < len(lines)
-                del lines[content:]
-                if not lines:
-                    continue
-                data = b"".join(lines)
-                if b'"' in data or b"\\" in data:
-                    raise _NotPlain
-                edge = previous[-1:] + data
-                if b"\n\n" in edge or b"\n\r\n" in edge:
-                    raise _NotPlain
-                edge_space = edge_space or not data.isascii() or data.endswith(b" ")
-                edge_space = edge_space or any(part in edge for part in _EDGE_SPACE)
-                empty_cells = empty_cells or b"\n," in edge
+            for group in groups:
                 with (
                     transaction.atomic(),
                     connection.wrap_database_errors,
                     cursor.cursor.copy(copy_sql) as copy,
                 ):
-                    copy.write(data)
-                done += len(lines)
-                previous = data
+                    for data, count in group:
+                        copy.write(data)
+                        done += count
                 if progress is not None:
                     progress(done, total)
         except (_NotPlain, DatabaseError):
             cursor.execute(f"TRUNCATE {_STAGING} RESTART IDENTITY")
             return None
-    if edge_space:
+    if plain.edge_space:
         cursor.execute(
             f"UPDATE {_STAGING} SET "
             + ", ".join(f"{name} = btrim({name}, %s)" for name in columns),
             [_WHITESPACE] * len(columns),
         )
-    if edge_space or empty_cells:
+    if plain.edge_space or plain.empty_cells:
         cursor.execute(
             f"DELETE FROM {_STAGING} WHERE " + " AND ".join(f"{name} = ''" for name in columns)
         )
@@ -1487,6 +1516,7 @@ def _write_checked(cursor, result: ShipmentImportResult, *, create_buyers: bool)
                 cursor=cursor,
                 new_buyers=result.buyers_created,
                 fill_delivery=bool(result.delivery_dates_filled),
+                new_units=bool(result.units_created),
             )
     except IntegrityError as exc:
         cursor.execute(_checked_sql(create_buyers=create_buyers))
@@ -1538,9 +1568,13 @@ _RACE = RowError(
 )
 
 
-def _write_shipments(*, cursor, new_buyers: list[str], fill_delivery: bool) -> None:
+def _write_shipments(
+    *, cursor, new_buyers: list[str], fill_delivery: bool, new_units: bool
+) -> None:
     """Write what the checked file holds: new buyers, new shipments, filled-in delivery
-    dates, new units; INSERT … SELECT inside the caller's transaction."""
+    dates, new units; INSERT … SELECT inside the caller's transaction. Without new units (a
+    re-import) the units' INSERT is skipped: finding that no row is new costs a join of them
+    all (0.66 s for 1,000,000)."""
     if new_buyers:
         Organisation.objects.bulk_create([Organisation(code=c, name=c) for c in new_buyers])
     shipments, units, organisations = (
@@ -1569,6 +1603,8 @@ def _write_shipments(*, cursor, new_buyers: list[str], fill_delivery: bool) -> N
         WHERE c.rec_id = s.id AND s.delivery_date IS NULL AND c.delivered_d IS NOT NULL
         """
         )
+    if not new_units:
+        return
     cursor.execute(
         f"""
         INSERT INTO {units} (serial_number, shipment_id, product_model_id, unit_price, currency)

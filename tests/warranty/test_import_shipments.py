@@ -294,6 +294,39 @@ def test_a_serial_registered_with_other_values_is_an_error(catalogue, tmp_path):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    "model, price, currency, message",
+    [
+        (
+            "CAM-100",
+            "80.50",
+            "USD",
+            "model_code: Serial number SN-2 is already registered with "
+            "model_code DVR-8, not CAM-100.",
+        ),
+        (
+            "DVR-8",
+            "80.50",
+            "EUR",
+            "currency: Serial number SN-2 is already registered with currency USD, not EUR.",
+        ),
+    ],
+    ids=["model", "currency"],
+)
+def test_a_serial_registered_with_another_model_or_currency_is_an_error(
+    catalogue, tmp_path, model, price, currency, message
+):
+    # The rest of the file is good: the grouped checks alone must see the difference.
+    run_import(write_csv(tmp_path, GOOD_ROWS))
+    changed = [*GOOD_ROWS[1][:6], model, price, currency]
+    before = snapshot()
+
+    err = run_failing_import(write_csv(tmp_path, [GOOD_ROWS[0], changed], name="changed.csv"))
+
+    assert f"line 3, {message}" in err
+    assert snapshot() == before
+
+
 def test_a_pi_on_record_with_another_po_is_an_error(catalogue, tmp_path):
     run_import(write_csv(tmp_path, GOOD_ROWS))
     row = ["PI-2", "PO-X", "acme", "2025-07-01", "", "SN-4", "CAM-100", "95", "EUR"]

@@ -78,14 +78,14 @@ def write_csv(path: Path, rows: int, shipments: int) -> None:
             )
 
 
-def child(path: str) -> None:
+def child(path: str, lock_units: bool) -> None:
     """In a fresh process: import the file, then re-import it; print times and peak RSS."""
     from warranty.importing import import_shipments
 
     times = []
     for _label in ("import", "re-import"):
         started = time.perf_counter()
-        result = import_shipments(source=path)
+        result = import_shipments(source=path, lock_units=lock_units)
         times.append((time.perf_counter() - started, result.summary()))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"times": times, "peak_mb": peak_mb}))
@@ -118,12 +118,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--shipments", type=int, default=500)
     parser.add_argument("--database", default="rma_bench")
+    parser.add_argument(
+        "--lock-units",
+        action="store_true",
+        help="import with lock_units (units table locked, foreign keys checked once)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     setup_django(args.database)
     if args.child:
-        child(args.child)
+        child(args.child, args.lock_units)
         return
     from django.db import connection
 
@@ -144,10 +149,14 @@ def main() -> None:
         path = Path(tmp) / "shipments.csv"
         write_csv(path, args.rows, args.shipments)
         size = path.stat().st_size / 2**20
-        print(f"{args.rows:,} rows over {args.shipments} shipments ({size:.1f} MB) on PostgreSQL")
+        print(
+            f"{args.rows:,} rows over {args.shipments} shipments ({size:.1f} MB) on PostgreSQL"
+            + (", lock_units" if args.lock_units else "")
+        )
         anchor = copy_anchor(path)
         done = subprocess.run(
-            [sys.executable, __file__, "--database", args.database, "--child", str(path)],
+            [sys.executable, __file__, "--database", args.database, "--child", str(path)]
+            + (["--lock-units"] if args.lock_units else []),
             capture_output=True,
             text=True,
         )

@@ -100,10 +100,20 @@ class Shipment(models.Model):
 class Unit(models.Model):
     """One serial-numbered product shipped to a buyer."""
 
-    serial_number = SingleLineCharField(_("serial number"), max_length=64, unique=True)
+    # Unique by the constraint below, not ``unique=True``: on PostgreSQL that would add a second
+    # index (``varchar_pattern_ops``, for LIKE 'x%') that no query uses and that every imported
+    # unit has to update (issue 19).
+    serial_number = SingleLineCharField(_("serial number"), max_length=64)
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="units")
+    # No index on product_model (issue 19): no query looks units up by model (the counts per
+    # model are UnitCount's), a few dozen models would make it barely selective, and every
+    # imported unit had to update it. Deleting a model scans the units once (PROTECT).
     product_model = models.ForeignKey(
-        ProductModel, on_delete=models.PROTECT, related_name="units", verbose_name=_("model")
+        ProductModel,
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("model"),
+        db_index=False,
     )
     unit_price = models.DecimalField(_("invoiced unit price"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="USD")
@@ -114,6 +124,7 @@ class Unit(models.Model):
         ordering = ["serial_number"]
         constraints = [
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="unit_price_positive"),
+            models.UniqueConstraint(fields=["serial_number"], name="unit_serial_number_unique"),
         ]
 
     def __str__(self) -> str:

@@ -294,6 +294,39 @@ def test_a_serial_registered_with_other_values_is_an_error(catalogue, tmp_path):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    "model, price, currency, message",
+    [
+        (
+            "CAM-100",
+            "80.50",
+            "USD",
+            "model_code: Serial number SN-2 is already registered with "
+            "model_code DVR-8, not CAM-100.",
+        ),
+        (
+            "DVR-8",
+            "80.50",
+            "EUR",
+            "currency: Serial number SN-2 is already registered with currency USD, not EUR.",
+        ),
+    ],
+    ids=["model", "currency"],
+)
+def test_a_serial_registered_with_another_model_or_currency_is_an_error(
+    catalogue, tmp_path, model, price, currency, message
+):
+    # The rest of the file is good: the grouped checks alone must see the difference.
+    run_import(write_csv(tmp_path, GOOD_ROWS))
+    changed = [*GOOD_ROWS[1][:6], model, price, currency]
+    before = snapshot()
+
+    err = run_failing_import(write_csv(tmp_path, [GOOD_ROWS[0], changed], name="changed.csv"))
+
+    assert f"line 3, {message}" in err
+    assert snapshot() == before
+
+
 def test_a_pi_on_record_with_another_po_is_an_error(catalogue, tmp_path):
     run_import(write_csv(tmp_path, GOOD_ROWS))
     row = ["PI-2", "PO-X", "acme", "2025-07-01", "", "SN-4", "CAM-100", "95", "EUR"]
@@ -301,6 +334,18 @@ def test_a_pi_on_record_with_another_po_is_an_error(catalogue, tmp_path):
     err = run_failing_import(write_csv(tmp_path, [row], name="more.csv"))
 
     assert "line 2, po_number: PI PI-2 is already recorded with po_number PO-2, not PO-X." in err
+
+
+def test_a_serial_on_record_listed_twice_in_a_re_import_is_an_error(catalogue, tmp_path):
+    # Rows of serials on record are not written, so the unique constraint never sees them.
+    run_import(write_csv(tmp_path, GOOD_ROWS))
+    before = snapshot()
+
+    err = run_failing_import(write_csv(tmp_path, [*GOOD_ROWS, GOOD_ROWS[1]], name="again.csv"))
+
+    assert "line 5, serial_number: Serial number SN-2 is already on line 3 of this file." in err
+    assert len(err.splitlines()) == 1
+    assert snapshot() == before
 
 
 def test_re_importing_the_same_file_changes_nothing(catalogue, tmp_path):
@@ -454,3 +499,57 @@ def test_serials_registered_by_another_import_meanwhile_reject_the_file(
 
     assert "Another import registered some of these" in rejected.value.errors[0].message
     assert not Shipment.objects.filter(pi_number__in=["PI-1", "PI-2"]).exists()
+
+
+def unit_foreign_keys():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'warranty_unit'::regclass AND contype = 'f' ORDER BY conname"
+        )
+        return cursor.fetchall()
+
+
+def test_lock_units_writes_the_same_rows_under_a_lock_and_keeps_the_foreign_keys(
+    catalogue, tmp_path, monkeypatch
+):
+    foreign_keys = unit_foreign_keys()
+    write = importing._write_shipments
+    held = []
+
+    def write_and_look_at_the_locks(**kwargs):
+        write(**kwargs)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() "
+                "AND relation = 'warranty_unit'::regclass AND granted"
+            )
+            held.extend(mode for (mode,) in cursor.fetchall())
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint "
+                "WHERE conrelid = 'warranty_unit'::regclass AND contype = 'f'"
+            )
+            held.append(f"{cursor.fetchone()[0]} foreign keys")
+
+    monkeypatch.setattr(importing, "_write_shipments", write_and_look_at_the_locks)
+
+    out, err = run_import(write_csv(tmp_path, GOOD_ROWS), "--lock-units")
+
+    assert "AccessExclusiveLock" in held  # while the units are written
+    assert "0 foreign keys" in held
+    assert unit_foreign_keys() == foreign_keys  # added back as they were
+    assert len(foreign_keys) == 2
+    assert all("DEFERRABLE INITIALLY DEFERRED" in sql for _name, sql in foreign_keys)
+    assert "3 units created" in out
+    assert sorted(Unit.objects.values_list("serial_number", flat=True)) == ["SN-1", "SN-2", "SN-3"]
+
+
+def test_lock_units_rejects_a_bad_file_with_the_same_messages(catalogue, tmp_path):
+    foreign_keys = unit_foreign_keys()
+    rows = [*GOOD_ROWS, ["PI-9", "PO-9", "acme", "2025-06-02", "", "SN-1", "CAM-100", "10", "USD"]]
+
+    err = run_failing_import(write_csv(tmp_path, rows), "--lock-units")
+
+    assert "line 5, serial_number: Serial number SN-1 is already on line 2 of this file." in err
+    assert Unit.objects.count() == 0
+    assert unit_foreign_keys() == foreign_keys

@@ -38,7 +38,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.files import File
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
@@ -1542,10 +1542,20 @@ def _write_checked(
     try:
         with transaction.atomic():  # a savepoint: the checks below run in the transaction
             if foreign_keys:
-                cursor.execute(
-                    f"ALTER TABLE {units} "
-                    + ", ".join(f'DROP CONSTRAINT "{name}"' for name, _ in foreign_keys)
-                )
+                # Wait a bounded time for the readers of the units (or another locked import),
+                # then give up with a clear refusal rather than queue every reader behind us.
+                cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'")
+                try:
+                    with transaction.atomic():
+                        cursor.execute(
+                            f"ALTER TABLE {units} "
+                            + ", ".join(f'DROP CONSTRAINT "{name}"' for name, _ in foreign_keys)
+                        )
+                except OperationalError as exc:
+                    if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                        raise
+                    raise ImportRejected([_UNITS_BUSY]) from exc
+                cursor.execute("SET LOCAL lock_timeout = 0")
             _write_shipments(
                 cursor=cursor,
                 new_buyers=result.buyers_created,
@@ -1599,6 +1609,17 @@ def _staged_result(cursor, total: int) -> ShipmentImportResult:
         delivery_dates_filled=filled,
     )
 
+
+# --lock-units: how long to wait for the units table before refusing (milliseconds).
+LOCK_TIMEOUT_MS = 10_000
+
+_UNITS_BUSY = RowError(
+    1,
+    "",
+    "The units table is in use (look-ups, claim pages or another import) and could not be "
+    "locked for --lock-units; nothing was imported. Import it again when it is quiet, or "
+    "without --lock-units.",
+)
 
 _RACE = RowError(
     1,

@@ -553,3 +553,30 @@ def test_lock_units_rejects_a_bad_file_with_the_same_messages(catalogue, tmp_pat
     assert "line 5, serial_number: Serial number SN-1 is already on line 2 of this file." in err
     assert Unit.objects.count() == 0
     assert unit_foreign_keys() == foreign_keys
+
+
+def test_lock_units_gives_up_on_a_busy_units_table_with_a_clear_refusal(
+    catalogue, tmp_path, monkeypatch
+):
+    """Another transaction reading units holds the table: the locked import waits a bounded
+    time, then refuses with a message (no traceback), and nothing is written."""
+    import psycopg
+
+    monkeypatch.setattr(importing, "LOCK_TIMEOUT_MS", 300)
+    foreign_keys = unit_foreign_keys()
+    db = connection.settings_dict
+    reader = psycopg.connect(
+        dbname=db["NAME"], host=db["HOST"], port=db["PORT"], user=db["USER"], autocommit=False
+    )
+    try:
+        reader.execute("SELECT count(*) FROM warranty_unit")  # ACCESS SHARE until it ends
+
+        err = run_failing_import(write_csv(tmp_path, GOOD_ROWS), "--lock-units")
+    finally:
+        reader.rollback()
+        reader.close()
+
+    assert "The units table is in use" in err and "nothing was imported" in err
+    assert "Traceback" not in err
+    assert Unit.objects.count() == 0
+    assert unit_foreign_keys() == foreign_keys

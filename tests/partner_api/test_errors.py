@@ -181,3 +181,23 @@ def test_an_upload_sent_as_json_is_415(api, draft_id):
 
     assert response.status_code == 415
     assert response.json()["errors"]["detail"]
+
+
+@pytest.mark.parametrize(
+    "pad", ["\x1c", " ", "\u3000"], ids=["file-separator", "space", "ideographic"]
+)
+def test_text_over_its_max_length_is_400_even_when_trimming_would_shorten_it(
+    api, unit, draft_id, pad
+):
+    """The schema's maxLength counts what is sent: a message one trimmable character over the
+    limit is refused (found by schemathesis: U+001C counts as whitespace in Python)."""
+    from claims.cleaning import MAX_TEXT
+    from claims.models import Message
+
+    body = pad + "D" * MAX_TEXT
+
+    response = api.post(f"/api/v1/claims/{draft_id}/messages/", {"body": body}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert f"no more than {MAX_TEXT} characters" in response.json()["errors"]["body"][0]
+    assert not Message.objects.exists()

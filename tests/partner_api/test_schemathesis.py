@@ -39,6 +39,7 @@ from .conftest import item_payload, make_unit, today
 pytestmark = pytest.mark.django_db
 
 EXAMPLES_PER_OPERATION = 50
+STATEFUL_RUNS = 5
 
 CONFIG = {
     "checks": {
@@ -231,16 +232,23 @@ def test_the_claim_lifecycle_holds_in_stateful_runs(api_key, example_claims):
             answered.append((case.method, case.operation.path, response.status_code))
             case.validate_response(response, transport_kwargs=kwargs)
 
+    # Schemathesis picks the links to follow with a truly random generator (its stateful
+    # phase draws ``st.randoms(use_true_random=True)``), so a run of 50 scenarios does not
+    # always reach a submission: run again, at most STATEFUL_RUNS times, until one is
+    # submitted. Every response of every run passes every check all the same.
     submitted = ("POST", "/api/v1/claims/{rma_or_id}/submit/", 200)
-    ClaimLifecycle.run(
-        settings=settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            stateful_step_count=6,
-            derandomize=True,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
+    for _ in range(STATEFUL_RUNS):
+        ClaimLifecycle.run(
+            settings=settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                stateful_step_count=6,
+                derandomize=True,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            )
         )
-    )
+        if submitted in answered:
+            break
 
     assert ("POST", "/api/v1/claims/", 201) in answered
     assert submitted in answered

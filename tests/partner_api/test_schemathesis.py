@@ -39,7 +39,8 @@ from .conftest import item_payload, make_unit, today
 pytestmark = pytest.mark.django_db
 
 EXAMPLES_PER_OPERATION = 50
-STATEFUL_RUNS = 5
+STATEFUL_RUNS = 8
+CREATE_AND_SUBMIT = ("/api/v1/claims/", "/api/v1/claims/{rma_or_id}/submit/")
 
 CONFIG = {
     "checks": {
@@ -195,6 +196,7 @@ def test_the_claim_lifecycle_holds_in_stateful_runs(api_key, example_claims):
     seeded real units take the runs past "not your unit": drafts are created and submitted."""
     lifecycle = load_schema()  # its own, so the auth provider stays with this test
     answered: list[tuple[str, str, int]] = []
+    refused: list[str] = []  # why creations and submissions were refused, for the message
 
     @lifecycle.auth()
     class ApiKey:
@@ -230,19 +232,23 @@ def test_the_claim_lifecycle_holds_in_stateful_runs(api_key, example_claims):
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             answered.append((case.method, case.operation.path, response.status_code))
+            if case.operation.path in CREATE_AND_SUBMIT and response.status_code >= 400:
+                refused.append(f"{case.method} {case.formatted_path} {response.text[:300]}")
             case.validate_response(response, transport_kwargs=kwargs)
 
-    # Schemathesis picks the links to follow with a truly random generator (its stateful
-    # phase draws ``st.randoms(use_true_random=True)``), so a run of 50 scenarios does not
-    # always reach a submission: run again, at most STATEFUL_RUNS times, until one is
-    # submitted. Every response of every run passes every check all the same.
+    # Which links a scenario follows depends on the process (schemathesis orders its rules by
+    # hash, and PYTHONHASHSEED differs per process), so one derandomized run of 50 scenarios
+    # does not reach a submission in every process: run again, with fresh random choices, at
+    # most STATEFUL_RUNS times, until one is submitted. Every response of every run passes
+    # every check all the same.
     submitted = ("POST", "/api/v1/claims/{rma_or_id}/submit/", 200)
-    for _ in range(STATEFUL_RUNS):
+    for run in range(STATEFUL_RUNS):
         ClaimLifecycle.run(
             settings=settings(
                 max_examples=EXAMPLES_PER_OPERATION,
                 stateful_step_count=6,
-                derandomize=True,
+                derandomize=run == 0,
+                database=None,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
             )
@@ -250,5 +256,5 @@ def test_the_claim_lifecycle_holds_in_stateful_runs(api_key, example_claims):
         if submitted in answered:
             break
 
-    assert ("POST", "/api/v1/claims/", 201) in answered
-    assert submitted in answered
+    assert ("POST", "/api/v1/claims/", 201) in answered, sorted(set(refused))[:10]
+    assert submitted in answered, sorted(set(refused))[:10]

@@ -1555,7 +1555,7 @@ def _write_checked(
                     if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
                         raise
                     raise ImportRejected([_UNITS_BUSY]) from exc
-                cursor.execute("SET LOCAL lock_timeout = 0")
+                cursor.execute("RESET lock_timeout")  # the session's own again
             _write_shipments(
                 cursor=cursor,
                 new_buyers=result.buyers_created,

@@ -60,3 +60,8 @@ def submitted_for(user, units, **overrides):
 
 def png_upload(name="photo.png"):
     return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def disguised_upload(name="photo.jpg"):
+    """An executable's bytes under a photo's name and type: refused by content."""
+    return SimpleUploadedFile(name, b"MZ\x90\x00 not a photo at all", content_type="image/jpeg")

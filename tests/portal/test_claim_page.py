@@ -9,7 +9,7 @@ from claims.actors import Actor
 from claims.models import Attachment, Document, DocumentKind
 from warranty.rules import SEOUL
 
-from .helpers import draft_for, png_upload, submitted_for
+from .helpers import disguised_upload, draft_for, png_upload, submitted_for
 
 pytestmark = pytest.mark.django_db
 
@@ -240,10 +240,7 @@ def test_the_shipment_form_reports_every_missing_field_at_once(buyer_client, buy
 
 def test_the_evidence_form_reports_the_bad_files_all_together(buyer_client, buyer, unit):
     claim = submitted_for(buyer, [unit])
-    bad = [
-        SimpleUploadedFile(name, b"MZ\x90\x00 not a photo", content_type="image/jpeg")
-        for name in ("one.jpg", "two.jpg")
-    ]
+    bad = [disguised_upload(name) for name in ("one.jpg", "two.jpg")]
 
     response = buyer_client.post(
         f"/claims/{claim.pk}/evidence/", {"item": "", "files": [png_upload("ok.png"), *bad]}

@@ -2,12 +2,11 @@
 that caused them with nothing saved, evidence checked by content, the live verdict (N1, N5)."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from claims.models import Attachment, Claim, ClaimEvent
 
-from .helpers import days_ago, draft_for, make_unit, png_upload
+from .helpers import days_ago, disguised_upload, draft_for, make_unit, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -100,9 +99,7 @@ def test_a_disguised_upload_is_refused_beside_its_field_and_nothing_is_saved(
     data = post_data(row(0, unit), action="submit")
     data["items-0-evidence"] = [
         png_upload("good.png"),
-        SimpleUploadedFile(
-            "photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg"
-        ),
+        disguised_upload(),
     ]
     response = buyer_client.post(NEW, data)
     assert response.status_code == 400
@@ -121,9 +118,7 @@ def test_every_error_is_reported_at_once_files_included(buyer_client, unit, othe
         row(0, unit, serial_number=other_unit.serial_number),
         row(1, unit, defect_date=days_ago(-5).isoformat()),
     )
-    data["items-1-evidence"] = [
-        SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg")
-    ]
+    data["items-1-evidence"] = [disguised_upload()]
 
     response = buyer_client.post(NEW, data)
 
@@ -141,9 +136,7 @@ def test_a_bad_file_does_not_hide_what_only_the_submission_refuses(buyer_client,
     data = post_data(row(0, unit), row(1, second, po_number="", pi_number=""), action="submit")
     data["items-0-evidence"] = [
         png_upload("good.png"),
-        SimpleUploadedFile(
-            "photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg"
-        ),
+        disguised_upload(),
     ]
 
     response = buyer_client.post(NEW, data)
@@ -158,9 +151,7 @@ def test_a_bad_file_does_not_hide_what_only_the_submission_refuses(buyer_client,
 
 def test_a_bad_file_and_a_refused_draft_come_back_together(buyer_client, unit, other_unit):
     data = post_data(row(0, unit), row(1, unit, serial_number=other_unit.serial_number))
-    data["items-0-evidence"] = [
-        SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not a photo at all", content_type="image/jpeg")
-    ]
+    data["items-0-evidence"] = [disguised_upload()]
 
     response = buyer_client.post(NEW, data)
 

@@ -7,6 +7,8 @@ every unit the shipment import writes had to update it (issue 19, README benchma
 
 from django.db import migrations, models
 
+from rma_portal.migrating import OnPostgreSQLOnly
+
 
 class Migration(migrations.Migration):
 
@@ -14,14 +16,17 @@ class Migration(migrations.Migration):
         ('warranty', '0006_unit_counts'),
     ]
 
+    # SQLite (development) keeps its table as it was: rma_portal/migrating.py.
     operations = [
-        migrations.AlterField(
-            model_name='unit',
-            name='serial_number',
-            field=models.CharField(max_length=64, verbose_name='serial number'),
-        ),
-        migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('serial_number',), name='unit_serial_number_unique'),
-        ),
+        OnPostgreSQLOnly([
+            migrations.AlterField(
+                model_name='unit',
+                name='serial_number',
+                field=models.CharField(max_length=64, verbose_name='serial number'),
+            ),
+            migrations.AddConstraint(
+                model_name='unit',
+                constraint=models.UniqueConstraint(fields=('serial_number',), name='unit_serial_number_unique'),
+            ),
+        ]),
     ]

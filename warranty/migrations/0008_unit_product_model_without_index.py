@@ -7,6 +7,8 @@ benchmarks)."""
 import django.db.models.deletion
 from django.db import migrations, models
 
+from rma_portal.migrating import OnPostgreSQLOnly
+
 
 class Migration(migrations.Migration):
 
@@ -14,10 +16,13 @@ class Migration(migrations.Migration):
         ('warranty', '0007_unit_serial_without_like_index'),
     ]
 
+    # SQLite (development) keeps its table as it was: rma_portal/migrating.py.
     operations = [
-        migrations.AlterField(
-            model_name='unit',
-            name='product_model',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='units', to='warranty.productmodel', verbose_name='model'),
-        ),
+        OnPostgreSQLOnly([
+            migrations.AlterField(
+                model_name='unit',
+                name='product_model',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='units', to='warranty.productmodel', verbose_name='model'),
+            ),
+        ]),
     ]

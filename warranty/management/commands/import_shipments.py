@@ -18,20 +18,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Create organisations for unknown buyer codes (named after the code).",
         )
-        parser.add_argument(
-            "--lock-units",
-            action="store_true",
-            help="PostgreSQL, for large files in a maintenance window: lock the units table "
-            "while writing (nothing else reads units until the import is done) and check the "
-            "units' foreign keys once, not once per unit. The database role must own the table.",
-        )
 
-    def handle(self, *args, file, create_buyers, lock_units, **options):
+    def handle(self, *args, file, create_buyers, **options):
         progress = self.show_progress if self.stdout.isatty() else None
         try:
-            result = import_shipments(
-                source=file, create_buyers=create_buyers, progress=progress, lock_units=lock_units
-            )
+            result = import_shipments(source=file, create_buyers=create_buyers, progress=progress)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except ImportRejected as exc:

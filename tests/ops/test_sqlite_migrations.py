@@ -9,19 +9,23 @@ import sys
 from tests.conftest import ROOT
 
 
-def test_a_fresh_sqlite_database_migrates_and_keeps_its_triggers_and_foreign_keys(tmp_path):
-    path = tmp_path / "db.sqlite3"
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{path}", DJANGO_DEBUG="1")
-    env.pop("CELERY_BROKER_URL", None)
-
-    done = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
+def manage(env, *args):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_a_fresh_sqlite_database_migrates_and_keeps_its_triggers_and_foreign_keys(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{path}", DJANGO_DEBUG="1")
+    env.pop("CELERY_BROKER_URL", None)
+
+    done = manage(env, "migrate", "--no-input", "-v0")
 
     assert done.returncode == 0, done.stderr
     db = sqlite3.connect(path)
@@ -42,14 +46,7 @@ def test_a_fresh_sqlite_database_migrates_and_keeps_its_triggers_and_foreign_key
     assert references == {"warranty_shipment", "warranty_productmodel"}
     db.close()
 
-    shell = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", WRITE_UNITS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    shell = manage(env, "shell", "--no-imports", "-c", WRITE_UNITS)
 
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.split() == ["counted", "2", "refused"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .admin_import import ShipmentImportViews
+from .importing import import_outcome
 from .models import Component, ProductModel, Shipment, ShipmentImport, Unit, WarrantyPolicy
 
 
@@ -146,7 +147,7 @@ class ShipmentImportAdmin(admin.ModelAdmin):
         "status",
         "rows_done",
         "rows_total",
-        "summary",
+        "outcome",
         "counts",
         "created_at",
         "started_at",
@@ -154,6 +155,10 @@ class ShipmentImportAdmin(admin.ModelAdmin):
         "status_page",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("outcome"))
+    def outcome(self, obj):
+        return import_outcome(obj)
 
     @admin.display(description=_("progress and errors"))
     def status_page(self, obj):

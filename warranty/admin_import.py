@@ -22,6 +22,8 @@ from .importing import (
     SHIPMENT_COLUMNS,
     ImportRejected,
     count_data_rows,
+    import_errors,
+    import_outcome,
     import_shipments,
 )
 from .models import ShipmentImport
@@ -126,7 +128,8 @@ class ShipmentImportViews:
             "opts": self.opts,
             "title": _("Shipment import: %(name)s") % {"name": job.file_name},
             "job": job,
-            "errors": job.errors[:ERRORS_SHOWN],
+            "outcome": import_outcome(job),
+            "errors": import_errors(job, ERRORS_SHOWN),
             "errors_url": self._url("import_errors", job.pk),
             "import_url": self._url("import"),
         }
@@ -141,8 +144,8 @@ class ShipmentImportViews:
         )
         writer = csv.writer(response)
         writer.writerow(["line", "column", "message"])
-        for error in job.errors:
-            writer.writerow([error["line"], error["column"], _spreadsheet_safe(error["message"])])
+        for error in import_errors(job):
+            writer.writerow([error.line, error.column, _spreadsheet_safe(error.message)])
         return response
 
     def _url(self, view: str, *args) -> str:

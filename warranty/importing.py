@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -45,6 +46,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from rma_portal.exceptions import DomainError
 
+from . import import_messages
 from .models import (
     Component,
     ComponentKind,
@@ -93,18 +95,45 @@ _PRICE_MAX_INTEGER_DIGITS = (
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One problem in the file: its line (header = 1), the column (may be empty), a message."""
+    """One problem in the file: its line (header = 1), the column (may be empty), and what is
+    wrong: a code of ``import_messages.MESSAGES`` and the values its message names, worded in
+    the active language when it is read (``message``)."""
 
     line: int
     column: str
-    message: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Ready for JSON (a background import stores its errors): dates and prices as text.
+        params = {
+            k: v if isinstance(v, int | str | list) else str(v) for k, v in self.params.items()
+        }
+        object.__setattr__(self, "params", params)
+
+    @property
+    def message(self) -> str:
+        return import_messages.worded(self.code, self.params)
 
     def __str__(self) -> str:
-        where = f"line {self.line}, {self.column}" if self.column else f"line {self.line}"
-        return f"{where}: {self.message}"
+        return f"{import_messages.where(self.line, self.column)}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As stored: code and values, and the message as worded now (for readers of the JSON)."""
+        return {
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "params": self.params,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowError:
+        """A stored error (``as_dict``); one stored before errors had codes keeps its text."""
+        if "code" in data:
+            return cls(data["line"], data["column"], data["code"], data.get("params", {}))
+        return cls(data["line"], data["column"], "stored_text", {"message": data["message"]})
 
 
 class ImportRejected(DomainError):
@@ -112,11 +141,7 @@ class ImportRejected(DomainError):
 
     def __init__(self, errors: Sequence[RowError]):
         self.errors = sorted(errors, key=lambda error: error.line)
-        count = len(self.errors)
-        super().__init__(
-            f"{count} error{'s' if count != 1 else ''} in the file; nothing was imported.",
-            code="import_rejected",
-        )
+        super().__init__(import_messages.rejected(len(self.errors)), code="import_rejected")
 
 
 @dataclass
@@ -133,12 +158,7 @@ class ProductImportResult:
         return asdict(self)
 
     def summary(self) -> str:
-        return (
-            f"{_n(self.rows, 'row')}: {_n(self.products_created, 'product model')} created, "
-            f"{self.products_updated:,} updated, {self.products_unchanged:,} unchanged; "
-            f"components: {self.components_created} created, {self.components_updated} updated, "
-            f"{self.components_removed} removed."
-        )
+        return import_messages.product_summary(self.counts())
 
 
 @dataclass
@@ -157,26 +177,7 @@ class ShipmentImportResult:
         return asdict(self)
 
     def summary(self) -> str:
-        text = (
-            f"{_n(self.rows, 'row')}: {_n(self.shipments_created, 'shipment')} created, "
-            f"{self.shipments_updated:,} updated, {self.shipments_unchanged:,} unchanged; "
-            f"{_n(self.units_created, 'unit')} created, {self.units_unchanged:,} unchanged."
-        )
-        if self.delivery_dates_filled:
-            text += f" Delivery date filled in for {_some(self.delivery_dates_filled, 'PI')}."
-        if self.buyers_created:
-            text += f" Buyer organisations created: {_some(self.buyers_created, 'code')}."
-        return text
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def _some(values: Sequence[str], noun: str, limit: int = 10) -> str:
-    shown = ", ".join(values[:limit])
-    more = len(values) - limit
-    return f"{noun} {shown}" + (f" and {more} more" if more > 0 else "")
+        return import_messages.shipment_summary(self.counts())
 
 
 # --- Reading the file ----------------------------------------------------------------------
@@ -212,15 +213,8 @@ def _header_positions(header: Sequence[str], columns: Sequence[str]) -> list[int
     unexpected = [name for name in names if name and name not in columns]
     duplicated = sorted({name for name in names if name and names.count(name) > 1})
     if missing or unexpected or duplicated:
-        problems = []
-        if missing:
-            problems.append(f"missing {', '.join(missing)}")
-        if unexpected:
-            problems.append(f"unexpected {', '.join(unexpected)}")
-        if duplicated:
-            problems.append(f"repeated {', '.join(duplicated)}")
-        message = f"The header must name the columns {','.join(columns)} ({'; '.join(problems)})."
-        raise _Unreadable(RowError(1, "", message))
+        problems = {"missing": missing, "unexpected": unexpected, "repeated": duplicated}
+        raise _Unreadable(RowError(1, "", "header", {"columns": ",".join(columns), **problems}))
     return [names.index(name) for name in columns]
 
 
@@ -235,7 +229,7 @@ def _iter_rows(
         try:
             header = next(reader, None)
             if header is None:
-                raise _Unreadable(RowError(1, "", "The file is empty."))
+                raise _Unreadable(RowError(1, "", "file_empty"))
             next_line = reader.line_num + 1
             positions = _header_positions(header, columns)
             width = len(header)
@@ -245,19 +239,14 @@ def _iter_rows(
                 if not any(value.strip() for value in record):
                     continue  # blank lines and rows of empty cells, as spreadsheets export them
                 if len(record) < width or any(value.strip() for value in record[width:]):
-                    errors.append(
-                        RowError(line, "", f"Expected {width} values, found {len(record)}.")
-                    )
+                    found = {"expected": width, "found": len(record)}
+                    errors.append(RowError(line, "", "wrong_width", found))
                     continue
                 yield line, [record[i].strip() for i in positions]
         except UnicodeDecodeError:
-            raise _Unreadable(
-                RowError(next_line, "", "The file is not UTF-8 text (save it as CSV UTF-8).")
-            ) from None
+            raise _Unreadable(RowError(next_line, "", "not_utf8")) from None
         except csv.Error as exc:
-            raise _Unreadable(
-                RowError(next_line, "", f"The file is not readable as CSV ({exc}).")
-            ) from None
+            raise _Unreadable(RowError(next_line, "", "not_csv", {"reason": str(exc)})) from None
 
 
 def _read_rows(
@@ -274,7 +263,9 @@ def _read_rows(
     return rows, errors
 
 
-_NO_DATA_ROWS = RowError(1, "", "The file has a header but no data rows.")
+_NO_DATA_ROWS = RowError(1, "", "no_data_rows")
+# Another import registered some of these PIs or serials between check and write.
+_RACE = RowError(1, "", "import_race")
 
 
 def count_data_rows(*, source: Source) -> int:
@@ -327,45 +318,38 @@ def import_products(*, source: Source) -> ProductImportResult:
     for line, (code, name, camera, mechanical, components_text) in rows:
         row_errors: list[RowError] = []
         if not code:
-            row_errors.append(RowError(line, "model_code", "The model code is missing."))
+            row_errors.append(RowError(line, "model_code", "model_code_missing"))
         elif len(code) > code_max:
             row_errors.append(
-                RowError(line, "model_code", f"The model code is longer than {code_max}.")
+                RowError(line, "model_code", "model_code_too_long", {"limit": code_max})
             )
         elif code in seen:
-            row_errors.append(
-                RowError(line, "model_code", f"Model {code} is listed twice (line {seen[code]}).")
-            )
+            twice = {"code": code, "first_line": seen[code]}
+            row_errors.append(RowError(line, "model_code", "model_listed_twice", twice))
         else:
             seen[code] = line
         if not name:
-            row_errors.append(RowError(line, "name", "The name is missing."))
+            row_errors.append(RowError(line, "name", "name_missing"))
         elif len(name) > name_max:
-            row_errors.append(RowError(line, "name", f"The name is longer than {name_max}."))
+            row_errors.append(RowError(line, "name", "name_too_long", {"limit": name_max}))
         flags = {}
         for column, value in (("is_camera_module", camera), ("mechanical_wear", mechanical)):
             flags[column] = _parse_bool(value)
             if flags[column] is None:
-                row_errors.append(RowError(line, column, f"Write true or false, not '{value}'."))
+                row_errors.append(RowError(line, column, "not_boolean", {"value": value}))
         components: dict[str, str] = {}
         for item in filter(None, (part.strip() for part in components_text.split(";"))):
             kind, _, component = (part.strip() for part in item.partition(":"))
             if kind not in kinds or not component:
-                row_errors.append(
-                    RowError(
-                        line,
-                        "components",
-                        f"Component '{item}' must be kind:name with kind one of "
-                        f"{', '.join(sorted(kinds))}.",
-                    )
-                )
+                malformed = {"item": item, "kinds": ", ".join(sorted(kinds))}
+                row_errors.append(RowError(line, "components", "component_malformed", malformed))
             elif len(component) > component_max:
                 row_errors.append(
-                    RowError(line, "components", f"Component name '{component}' is too long.")
+                    RowError(line, "components", "component_name_too_long", {"name": component})
                 )
             elif component in components:
                 row_errors.append(
-                    RowError(line, "components", f"Component '{component}' is listed twice.")
+                    RowError(line, "components", "component_listed_twice", {"name": component})
                 )
             else:
                 components[component] = kind
@@ -434,12 +418,7 @@ def import_products(*, source: Source) -> ProductImportResult:
                 result.components_removed += Component.objects.filter(pk__in=pks).delete()[0]
             except (ProtectedError, RestrictedError):
                 errors.append(
-                    RowError(
-                        wanted[code][0],
-                        "components",
-                        f"Components of {code} that claims refer to cannot be removed; "
-                        "keep them in the list.",
-                    )
+                    RowError(wanted[code][0], "components", "components_in_use", {"code": code})
                 )
         if errors:
             raise ImportRejected(errors)  # rolls back the whole file
@@ -452,7 +431,6 @@ def import_products(*, source: Source) -> ProductImportResult:
 
 # --- Shipments -------------------------------------------------------------------------------
 
-_LABELS = {"pi_number": "PI number", "po_number": "PO number", "serial_number": "serial number"}
 _SHIPMENT_FIELDS = {"pi_number", "po_number", "buyer", "shipment_date", "delivery_date"}
 
 
@@ -477,36 +455,42 @@ class _RecordedShipment:
 
 def _parse_date(value: str, line: int, column: str, errors: list[RowError]) -> date | None:
     if not _DATE.fullmatch(value):
-        errors.append(RowError(line, column, f"'{value}' is not a date in YYYY-MM-DD form."))
+        errors.append(RowError(line, column, "date_malformed", {"value": value}))
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(RowError(line, column, f"'{value}' is not a real date."))
+        errors.append(RowError(line, column, "date_unreal", {"value": value}))
         return None
 
 
 def _parse_price(value: str, line: int, errors: list[RowError]) -> Decimal | None:
     if not value:
-        errors.append(RowError(line, "unit_price", "The unit price is missing."))
+        errors.append(RowError(line, "unit_price", "price_missing"))
         return None
     if not _NUMBER.fullmatch(value):
-        errors.append(
-            RowError(line, "unit_price", f"'{value}' is not a number (write it like 120.50).")
-        )
+        errors.append(RowError(line, "unit_price", "price_not_number", {"value": value}))
         return None
     price = Decimal(value)
     if price <= 0:
-        errors.append(
-            RowError(line, "unit_price", f"The unit price must be positive, not {value}.")
-        )
+        code = "price_not_positive"
     elif price.adjusted() >= _PRICE_MAX_INTEGER_DIGITS:
-        errors.append(RowError(line, "unit_price", f"The unit price {value} is too large."))
+        code = "price_too_large"
     elif price != price.quantize(_CENT):
-        errors.append(RowError(line, "unit_price", f"{value} has more than 2 decimal places."))
+        code = "price_too_precise"
     else:
         return price.quantize(_CENT)
+    errors.append(RowError(line, "unit_price", code, {"value": value}))
     return None
+
+
+def _unlike_the_record(line, code, subject, compared, errors: list[RowError]) -> None:
+    """Error ``code`` for each (column, value, recorded) whose value is not as recorded;
+    ``subject`` names the PI or serial the record is of."""
+    for column, value, recorded in compared:
+        if value is not None and value != recorded:
+            values = {**subject, "column": column, "recorded": recorded, "value": value}
+            errors.append(RowError(line, column, code, values))
 
 
 class _ShipmentChecker:
@@ -582,57 +566,31 @@ class _ShipmentChecker:
     ) -> None:
         for column, value in (("pi_number", pi), ("po_number", po), ("serial_number", serial)):
             if not value:
-                errors.append(RowError(line, column, f"The {_LABELS[column]} is missing."))
+                errors.append(RowError(line, column, f"{column}_missing"))
             elif len(value) > self.limits[column]:
-                errors.append(
-                    RowError(
-                        line,
-                        column,
-                        f"The {_LABELS[column]} is longer than {self.limits[column]} characters.",
-                    )
-                )
+                limit = {"limit": self.limits[column]}
+                errors.append(RowError(line, column, f"{column}_too_long", limit))
         self._check_buyer(line, buyer, errors)
         shipped = _parse_date(shipped_text, line, "shipment_date", errors)
         delivered = None
         if delivered_text:
             delivered = _parse_date(delivered_text, line, "delivery_date", errors)
         if shipped and delivered and delivered < shipped:
-            errors.append(
-                RowError(
-                    line,
-                    "delivery_date",
-                    f"The delivery date {delivered} is before the shipment date {shipped}.",
-                )
-            )
+            dates = {"delivered": delivered, "shipped": shipped}
+            errors.append(RowError(line, "delivery_date", "delivery_before_shipment", dates))
         if serial in self.serial_lines:
-            errors.append(
-                RowError(
-                    line,
-                    "serial_number",
-                    f"Serial number {serial} is already on line {self.serial_lines[serial]} "
-                    "of this file.",
-                )
-            )
+            repeated = {"serial": serial, "first_line": self.serial_lines[serial]}
+            errors.append(RowError(line, "serial_number", "serial_repeated", repeated))
         elif serial:
             self.serial_lines[serial] = line
         model_id = self.models.get(model_code)
         if not model_code:
-            errors.append(RowError(line, "model_code", "The model code is missing."))
+            errors.append(RowError(line, "model_code", "model_code_missing"))
         elif model_id is None:
-            errors.append(
-                RowError(
-                    line,
-                    "model_code",
-                    f"Unknown model code '{model_code}' (import the product models first).",
-                )
-            )
+            errors.append(RowError(line, "model_code", "model_unknown", {"code": model_code}))
         price = _parse_price(price_text, line, errors)
         if not _CURRENCY.fullmatch(currency):
-            errors.append(
-                RowError(
-                    line, "currency", f"'{currency}' is not a 3-letter currency code such as USD."
-                )
-            )
+            errors.append(RowError(line, "currency", "currency_malformed", {"value": currency}))
         currency = currency.upper()
 
         if not any(error.column in _SHIPMENT_FIELDS for error in errors):
@@ -646,27 +604,14 @@ class _ShipmentChecker:
 
     def _check_buyer(self, line: int, buyer: str, errors: list[RowError]) -> None:
         if not buyer:
-            errors.append(RowError(line, "buyer", "The buyer organisation code is missing."))
+            errors.append(RowError(line, "buyer", "buyer_missing"))
         elif buyer in self.buyers:
             return
         elif not self.create_buyers:
-            errors.append(
-                RowError(
-                    line,
-                    "buyer",
-                    f"Unknown buyer organisation code '{buyer}' (create the organisation first, "
-                    "or allow creating buyers).",
-                )
-            )
+            errors.append(RowError(line, "buyer", "buyer_unknown", {"code": buyer}))
         elif not _ORG_CODE.fullmatch(buyer) or len(buyer) > _ORG_CODE_MAX:
-            errors.append(
-                RowError(
-                    line,
-                    "buyer",
-                    f"'{buyer}' cannot be an organisation code (letters, digits, - and _, "
-                    f"at most {_ORG_CODE_MAX}).",
-                )
-            )
+            invalid = {"code": buyer, "limit": _ORG_CODE_MAX}
+            errors.append(RowError(line, "buyer", "buyer_code_invalid", invalid))
         else:
             self.new_buyers.add(buyer)
 
@@ -681,43 +626,35 @@ class _ShipmentChecker:
                 ("delivery_date", delivered, first.delivery_date),
             ):
                 if value != first_value:
-                    errors.append(
-                        RowError(
-                            line,
-                            column,
-                            f"PI {pi} has {column} '{first_value or ''}' on line {first.line} but "
-                            f"'{value or ''}' here; all rows of a PI must agree.",
-                        )
-                    )
+                    disagrees = {
+                        "pi": pi,
+                        "column": column,
+                        "first": first_value or "",
+                        "first_line": first.line,
+                        "value": value or "",
+                    }
+                    errors.append(RowError(line, column, "pi_disagrees", disagrees))
             return
         self.pis[pi] = _PiRecord(line, po, buyer, shipped, delivered)
         recorded = self.recorded.get(pi)
         if recorded is None:
             return
-        for column, value, recorded_value in (
-            ("po_number", po, recorded.po_number),
-            ("buyer", buyer, recorded.buyer),
-            ("shipment_date", shipped, recorded.shipment_date),
-        ):
-            if value != recorded_value:
-                errors.append(
-                    RowError(
-                        line,
-                        column,
-                        f"PI {pi} is already recorded with {column} {recorded_value}, not {value}.",
-                    )
-                )
+        _unlike_the_record(
+            line,
+            "pi_recorded",
+            {"pi": pi},
+            (
+                ("po_number", po, recorded.po_number),
+                ("buyer", buyer, recorded.buyer),
+                ("shipment_date", shipped, recorded.shipment_date),
+            ),
+            errors,
+        )
         if delivered and recorded.delivery_date is None:
             self.fill_delivery[pi] = delivered
         elif delivered and delivered != recorded.delivery_date:
-            errors.append(
-                RowError(
-                    line,
-                    "delivery_date",
-                    f"PI {pi} is already recorded with delivery date {recorded.delivery_date}, "
-                    f"not {delivered}.",
-                )
-            )
+            recorded_as = {"pi": pi, "recorded": recorded.delivery_date, "value": delivered}
+            errors.append(RowError(line, "delivery_date", "pi_recorded_delivery", recorded_as))
         # An empty delivery date where one is recorded says nothing new: the record stands.
 
     def _check_registered_unit(
@@ -726,28 +663,20 @@ class _ShipmentChecker:
         """A serial on record must be this very unit: same PI, model, price and currency."""
         registered_pi, registered_model, registered_price, registered_currency = registered
         if registered_pi != pi:
-            errors.append(
-                RowError(
-                    line,
-                    "serial_number",
-                    f"Serial number {serial} is already registered on PI {registered_pi}.",
-                )
-            )
+            elsewhere = {"serial": serial, "pi": registered_pi}
+            errors.append(RowError(line, "serial_number", "serial_on_other_pi", elsewhere))
             return
-        for column, value, registered_value in (
-            ("model_code", model_code, registered_model),
-            ("unit_price", price, registered_price),
-            ("currency", currency, registered_currency),
-        ):
-            if value is not None and value != registered_value:
-                errors.append(
-                    RowError(
-                        line,
-                        column,
-                        f"Serial number {serial} is already registered with {column} "
-                        f"{registered_value}, not {value}.",
-                    )
-                )
+        _unlike_the_record(
+            line,
+            "serial_recorded",
+            {"serial": serial},
+            (
+                ("model_code", model_code, registered_model),
+                ("unit_price", price, registered_price),  # None: the price itself is in error
+                ("currency", currency, registered_currency),
+            ),
+            errors,
+        )
         if not errors:
             self.unchanged_units += 1
 
@@ -818,16 +747,7 @@ def import_shipments(
             )
     except IntegrityError as exc:
         # Another import registered some of these PIs or serials between check and write.
-        raise ImportRejected(
-            [
-                RowError(
-                    1,
-                    "",
-                    "Another import registered some of these shipments or serial numbers while "
-                    "this file was being checked; nothing was imported. Import it again.",
-                )
-            ]
-        ) from exc
+        raise ImportRejected([_RACE]) from exc
     return result
 
 
@@ -918,6 +838,13 @@ def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _error(code: str, /, **values: str | int) -> str:
+    """SQL: a row error as JSON text, its code and values (SQL expressions; ints are constants),
+    as ``RowError.as_dict`` gives them: ``_checked_errors`` reads it back."""
+    pairs = ", ".join(f"{_text(name)}, {value}" for name, value in values.items())
+    return f"json_build_object('code', {_text(code)}, 'params', json_build_object({pairs}))::text"
+
+
 def _checked_prices(values: str) -> str:
     """SQL: each distinct price text that the query ``values`` (one column) yields, with the
     error ``_parse_price`` would report (NULL if none) and its value (NULL if in error)."""
@@ -925,12 +852,12 @@ def _checked_prices(values: str) -> str:
         SELECT v, err, CASE WHEN err IS NULL THEN round(n, 2) END AS value
         FROM (
             SELECT v, n,
-                CASE WHEN v = '' THEN 'The unit price is missing.'
-                     WHEN n IS NULL THEN '''' || v || ''' is not a number (write it like 120.50).'
-                     WHEN n <= 0 THEN 'The unit price must be positive, not ' || v || '.'
+                CASE WHEN v = '' THEN {_error("price_missing")}
+                     WHEN n IS NULL THEN {_error("price_not_number", value="v")}
+                     WHEN n <= 0 THEN {_error("price_not_positive", value="v")}
                      WHEN n >= {10**_PRICE_MAX_INTEGER_DIGITS}
-                     THEN 'The unit price ' || v || ' is too large.'
-                     WHEN n <> round(n, 2) THEN v || ' has more than 2 decimal places.'
+                     THEN {_error("price_too_large", value="v")}
+                     WHEN n <> round(n, 2) THEN {_error("price_too_precise", value="v")}
                 END AS err
             FROM (
                 SELECT v, CASE WHEN v ~ '^-?[0-9]+(\\.[0-9]+)?$' THEN v::numeric END AS n
@@ -940,75 +867,64 @@ def _checked_prices(values: str) -> str:
 
 
 def _checked_sql(*, create_buyers: bool) -> str:
-    """One row per staged row: its parsed values, what is on record, and every error message.
+    """One row per staged row: its parsed values, what is on record, and every error (the
+    JSON of its code and values, as ``RowError.as_dict`` has them).
 
-    The messages are those of ``_ShipmentChecker`` (the SQLite path), word for word; the
-    columns ``e01``…``e18`` are in the order that checker reports a row's errors."""
-    limit = {
-        "pi": Shipment._meta.get_field("pi_number").max_length,
-        "po": Shipment._meta.get_field("po_number").max_length,
-        "serial": Unit._meta.get_field("serial_number").max_length,
-    }
-    labels = {"pi": "PI number", "po": "PO number", "serial": "serial number"}
+    The errors are those of ``_ShipmentChecker`` (the SQLite path), code for code and value for
+    value; the columns ``e01``…``e19`` are in the order that checker reports a row's errors."""
+    fields = {"pi": "pi_number", "po": "po_number", "serial": "serial_number"}
 
     def required(column: str) -> str:
-        label = labels[column]
+        name = fields[column]
+        limit = (Unit if column == "serial" else Shipment)._meta.get_field(name).max_length
         return (
-            f"CASE WHEN {column} = '' THEN {_text(f'The {label} is missing.')} "
-            f"WHEN char_length({column}) > {limit[column]} "
-            f"THEN {_text(f'The {label} is longer than {limit[column]} characters.')} END"
+            f"CASE WHEN {column} = '' THEN {_error(f'{name}_missing')} "
+            f"WHEN char_length({column}) > {limit} "
+            f"THEN {_error(f'{name}_too_long', limit=limit)} END"
         )
 
     if create_buyers:
+        invalid = _error("buyer_code_invalid", code="v", limit=_ORG_CODE_MAX)
         unknown_buyer = (
-            f"WHEN v !~ '^[-a-zA-Z0-9_]+$' OR char_length(v) > {_ORG_CODE_MAX} "
-            "THEN '''' || v || ''' cannot be an organisation code (letters, digits, - and _, "
-            f"at most {_ORG_CODE_MAX}).'"
+            f"WHEN v !~ '^[-a-zA-Z0-9_]+$' OR char_length(v) > {_ORG_CODE_MAX} THEN {invalid}"
         )
     else:
-        unknown_buyer = (
-            "ELSE 'Unknown buyer organisation code ''' || v || ''' (create the organisation "
-            "first, or allow creating buyers).'"
-        )
+        unknown_buyer = f"ELSE {_error('buyer_unknown', code='v')}"
     units, shipments, models, organisations = (
         connection.ops.quote_name(model._meta.db_table)
         for model in (Unit, Shipment, ProductModel, Organisation)
     )
+
+    def disagrees(column: str, mine: str, first: str) -> str:
+        return _error(
+            "pi_disagrees",
+            pi="pi",
+            column=_text(column),
+            first=f"coalesce({first}, '')",
+            first_line="first_line",
+            value=f"coalesce({mine}, '')",
+        )
+
+    def recorded(column: str, value: str) -> str:  # rec_<value>: what is on record
+        return _error(
+            "pi_recorded", pi="pi", column=_text(column), recorded=f"rec_{value}::text", value=value
+        )
+
     agree = " ".join(
         f"""CASE WHEN eligible AND first_line < line AND {mine} IS DISTINCT FROM {first}
-            THEN 'PI ' || pi || ' has {column} ''' || coalesce({first}, '') || ''' on line '
-                 || first_line || ' but ''' || coalesce({mine}, '') || ''' here; all rows of a PI '
-                 || 'must agree.'
-            WHEN eligible AND first_line = line AND rec_id IS NOT NULL
-                 AND {recorded_check}
-            THEN {recorded_message} END AS e{number},"""
-        for number, column, mine, first, recorded_check, recorded_message in (
-            (
-                12,
-                "po_number",
-                "po",
-                "first_po",
-                "po <> rec_po",
-                "'PI ' || pi || ' is already recorded with po_number ' || rec_po || ', not ' "
-                "|| po || '.'",
-            ),
-            (
-                13,
-                "buyer",
-                "buyer",
-                "first_buyer",
-                "buyer <> rec_buyer",
-                "'PI ' || pi || ' is already recorded with buyer ' || rec_buyer || ', not ' "
-                "|| buyer || '.'",
-            ),
+            THEN {disagrees(column, mine, first)}
+            WHEN eligible AND first_line = line AND rec_id IS NOT NULL AND {check}
+            THEN {on_record} END AS e{number},"""
+        for number, column, mine, first, check, on_record in (
+            (12, "po_number", "po", "first_po", "po <> rec_po", recorded("po_number", "po")),
+            (13, "buyer", "buyer", "first_buyer", "buyer <> rec_buyer", recorded("buyer", "buyer")),
             (
                 14,
                 "shipment_date",
                 "shipped",
                 "first_shipped",
                 "shipped_d <> rec_shipped",
-                "'PI ' || pi || ' is already recorded with shipment_date ' || rec_shipped "
-                "|| ', not ' || shipped || '.'",
+                recorded("shipment_date", "shipped"),
             ),
             (
                 15,
@@ -1016,11 +932,30 @@ def _checked_sql(*, create_buyers: bool) -> str:
                 "nullif(delivered, '')",
                 "first_delivered",
                 "delivered_d <> rec_delivered",
-                "'PI ' || pi || ' is already recorded with delivery date ' || rec_delivered "
-                "|| ', not ' || delivered || '.'",
+                _error(
+                    "pi_recorded_delivery",
+                    pi="pi",
+                    recorded="rec_delivered::text",
+                    value="delivered",
+                ),
             ),
         )
     )
+    delivery_before_shipment = _error(
+        "delivery_before_shipment", delivered="r.delivered", shipped="r.shipped"
+    )
+    serial_repeated = _error("serial_repeated", serial="serial", first_line="serial_first")
+    serial_elsewhere = _error("serial_on_other_pi", serial="serial", pi="reg_pi")
+
+    def registered(column: str, on_record: str, value: str) -> str:  # reg_<on_record>
+        return _error(
+            "serial_recorded",
+            serial="serial",
+            column=_text(column),
+            recorded=f"reg_{on_record}::text",
+            value=f"{value}::text",
+        )
+
     return f"""
     CREATE TEMP TABLE {_CHECKED} AS
     -- Values repeat (dates and buyer per shipment, a few models, currencies and prices):
@@ -1028,8 +963,8 @@ def _checked_sql(*, create_buyers: bool) -> str:
     WITH dates AS MATERIALIZED (
         SELECT v, d,
             CASE WHEN v !~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$'
-                 THEN '''' || v || ''' is not a date in YYYY-MM-DD form.'
-                 WHEN d IS NULL THEN '''' || v || ''' is not a real date.' END AS err
+                 THEN {_error("date_malformed", value="v")}
+                 WHEN d IS NULL THEN {_error("date_unreal", value="v")} END AS err
         FROM (
             SELECT v, {_real_date("v")} AS d
             FROM (SELECT shipped FROM {_STAGING} UNION SELECT delivered FROM {_STAGING}) x (v)
@@ -1038,19 +973,18 @@ def _checked_sql(*, create_buyers: bool) -> str:
     ), currencies AS MATERIALIZED (
         SELECT v, upper(v) AS cur,
             CASE WHEN v !~ '^[A-Za-z]{{3}}$'
-                 THEN '''' || v || ''' is not a 3-letter currency code such as USD.' END AS err
+                 THEN {_error("currency_malformed", value="v")} END AS err
         FROM (SELECT DISTINCT currency FROM {_STAGING}) x (v)
     ), buyers AS MATERIALIZED (
         SELECT v, b.id AS buyer_id,
-            CASE WHEN v = '' THEN 'The buyer organisation code is missing.'
+            CASE WHEN v = '' THEN {_error("buyer_missing")}
                  WHEN b.id IS NOT NULL THEN NULL {unknown_buyer} END AS err
         FROM (SELECT DISTINCT buyer FROM {_STAGING}) x (v)
         LEFT JOIN {organisations} b ON b.code = x.v
     ), products AS MATERIALIZED (
         SELECT v, m.id AS model_id,
-            CASE WHEN v = '' THEN 'The model code is missing.'
-                 WHEN m.id IS NULL THEN 'Unknown model code ''' || v
-                 || ''' (import the product models first).' END AS err
+            CASE WHEN v = '' THEN {_error("model_code_missing")}
+                 WHEN m.id IS NULL THEN {_error("model_unknown", code="v")} END AS err
         FROM (SELECT DISTINCT model FROM {_STAGING}) x (v)
         LEFT JOIN {models} m ON m.code = x.v
     ), rowwise AS MATERIALIZED (
@@ -1062,8 +996,7 @@ def _checked_sql(*, create_buyers: bool) -> str:
             b.err AS e04,
             sd.err AS e05,
             CASE WHEN r.delivered <> '' THEN dd.err END AS e06,
-            CASE WHEN dd.d < sd.d AND r.delivered <> '' THEN 'The delivery date ' || r.delivered
-                 || ' is before the shipment date ' || r.shipped || '.' END AS e07,
+            CASE WHEN dd.d < sd.d AND r.delivered <> '' THEN {delivery_before_shipment} END AS e07,
             pm.err AS e09,
             pr.err AS e10,
             cu.err AS e11
@@ -1100,20 +1033,15 @@ def _checked_sql(*, create_buyers: bool) -> str:
         WINDOW pi_rows AS (PARTITION BY pi ORDER BY NOT eligible, line)
     ), messages AS (
         SELECT y.*,
-            CASE WHEN serial_first < line THEN 'Serial number ' || serial
-                 || ' is already on line ' || serial_first || ' of this file.' END AS e08,
+            CASE WHEN serial_first < line THEN {serial_repeated} END AS e08,
             {agree}
-            CASE WHEN reg_id IS NOT NULL AND reg_pi <> pi THEN 'Serial number ' || serial
-                 || ' is already registered on PI ' || reg_pi || '.' END AS e16,
+            CASE WHEN reg_id IS NOT NULL AND reg_pi <> pi THEN {serial_elsewhere} END AS e16,
             CASE WHEN reg_id IS NOT NULL AND reg_pi = pi AND model <> reg_model
-                 THEN 'Serial number ' || serial || ' is already registered with model_code '
-                 || reg_model || ', not ' || model || '.' END AS e17,
+                 THEN {registered("model_code", "model", "model")} END AS e17,
             CASE WHEN reg_id IS NOT NULL AND reg_pi = pi AND price_value <> reg_price
-                 THEN 'Serial number ' || serial || ' is already registered with unit_price '
-                 || reg_price || ', not ' || price_value || '.' END AS e18,
+                 THEN {registered("unit_price", "price", "price_value")} END AS e18,
             CASE WHEN reg_id IS NOT NULL AND reg_pi = pi AND cur <> reg_currency
-                 THEN 'Serial number ' || serial || ' is already registered with currency '
-                 || reg_currency || ', not ' || cur || '.' END AS e19
+                 THEN {registered("currency", "currency", "cur")} END AS e19
         FROM windowed y
     )
     SELECT line, pi, po, buyer, buyer_id, shipped_d, delivered_d, serial, model_id,
@@ -1535,10 +1463,11 @@ def _write_checked(cursor, result: ShipmentImportResult, *, create_buyers: bool)
 def _checked_errors(cursor) -> Iterator[RowError]:
     names = list(_ERROR_COLUMNS)
     cursor.execute(f"SELECT line, {', '.join(names)} FROM {_CHECKED} WHERE has_error ORDER BY line")
-    for line, *messages in cursor.fetchall():
-        for name, message in zip(names, messages, strict=True):
-            if message is not None:
-                yield RowError(line, _ERROR_COLUMNS[name], message)
+    for line, *found in cursor.fetchall():
+        for name, error in zip(names, found, strict=True):
+            if error is not None:
+                error = json.loads(error)
+                yield RowError(line, _ERROR_COLUMNS[name], error["code"], error["params"])
 
 
 def _staged_result(cursor, total: int) -> ShipmentImportResult:
@@ -1566,14 +1495,6 @@ def _staged_result(cursor, total: int) -> ShipmentImportResult:
         buyers_created=buyers,
         delivery_dates_filled=filled,
     )
-
-
-_RACE = RowError(
-    1,
-    "",
-    "Another import registered some of these shipments or serial numbers while "
-    "this file was being checked; nothing was imported. Import it again.",
-)
 
 
 def _write_shipments(
@@ -1689,15 +1610,10 @@ def run_queued_shipment_import(*, import_id: int) -> None:
         running.update(
             status=ImportStatus.FAILED,
             errors=[error.as_dict() for error in exc.errors],
-            summary=exc.message,
             finished_at=timezone.now(),
         )
     except Exception:
-        running.update(
-            status=ImportStatus.FAILED,
-            summary="The import stopped on an unexpected error; nothing was imported.",
-            finished_at=timezone.now(),
-        )
+        running.update(status=ImportStatus.FAILED, finished_at=timezone.now())
         raise
     else:
         running.update(
@@ -1705,6 +1621,22 @@ def run_queued_shipment_import(*, import_id: int) -> None:
             rows_done=result.rows,
             rows_total=result.rows,
             counts=result.counts(),
-            summary=result.summary(),
             finished_at=timezone.now(),
         )
+
+
+def import_outcome(job: ShipmentImport) -> str:
+    """What a background import came to, in the active language ("" while it runs)."""
+    if job.status == ImportStatus.DONE:
+        return import_messages.shipment_summary(job.counts)
+    if job.status == ImportStatus.FAILED:
+        # A rejected file has its errors; an import that stopped on a fault has none.
+        return (
+            import_messages.rejected(len(job.errors)) if job.errors else import_messages.stopped()
+        )
+    return ""
+
+
+def import_errors(job: ShipmentImport, limit: int | None = None) -> list[RowError]:
+    """A background import's errors (the first ``limit``), worded in the active language."""
+    return [RowError.from_dict(error) for error in job.errors[:limit]]

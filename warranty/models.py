@@ -233,10 +233,12 @@ class ShipmentImport(models.Model):
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
+    # Stored as codes and values (``importing.RowError.as_dict``), worded when shown: the
+    # status page speaks the reader's language. What the import came to is worded from
+    # ``counts`` and ``errors`` too (``importing.import_outcome``).
     errors = models.JSONField(
-        _("errors"), default=list, blank=True, help_text=_("[{line, column, message}, …]")
+        _("errors"), default=list, blank=True, help_text=_("[{line, column, code, params}, …]")
     )
-    summary = models.TextField(_("summary"), blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -210,7 +210,7 @@ def test_a_large_file_is_imported_by_a_worker(import_worker, settings, client):
     job = ShipmentImport.objects.get()
     wait_for(lambda: ShipmentImport.objects.get(pk=job.pk).is_finished, timeout=60)
     job.refresh_from_db()
-    assert job.status == ImportStatus.DONE, job.summary
+    assert job.status == ImportStatus.DONE, job.errors
     assert (job.rows_done, job.rows_total) == (50, 50)
     assert Unit.objects.count() == 50
     page = client.get(response.url)
@@ -255,3 +255,135 @@ def test_sales_staff_can_see_the_list_of_background_imports(clerk_client, clerk)
     assert response.status_code == 200
     status_url = reverse("admin:warranty_shipment_import_status", args=[job.pk])
     assert f'href="{status_url}"' in response.text
+
+
+# --- In the reader's language (a Korean clerk reads Korean, the same job in English too) ------
+
+
+def korean_clerk():
+    user = UserFactory(username="minji", organisation=None, is_staff=True, language="ko")
+    user.groups.add(Group.objects.get(name="Sales staff"))
+    return user
+
+
+def test_a_korean_clerk_reads_the_errors_of_a_small_file_in_korean(client, catalogue):
+    client.force_login(korean_clerk())
+
+    response = upload(client, shipment_csv(units=3, bad_line=3))
+
+    assert response.status_code == 200
+    assert "파일에 오류가 1개 있습니다. 아무것도 가져오지 않았습니다." in response.text
+    assert (
+        "<td>3</td><td>model_code</td>"
+        "<td>알 수 없는 모델 코드 &#x27;NOPE-1&#x27;입니다(먼저 제품 모델을 가져오십시오).</td>"
+    ) in response.text
+    assert "Unknown model code" not in response.text
+    assert Shipment.objects.count() == 0
+
+
+def queued(content: bytes, uploaded_by) -> ShipmentImport:
+    """A background import of ``content``, run here to its end (as a worker would)."""
+    file = SimpleUploadedFile("shipments.csv", content, content_type="text/csv")
+    job = importing.create_shipment_import(
+        upload=file, uploaded_by=uploaded_by, create_buyers=False, rows_total=3
+    )
+    importing.run_queued_shipment_import(import_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def read_as(client, user, language: str, url: str):
+    user.language = language
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    return client.get(url)
+
+
+def test_a_background_import_s_errors_are_worded_for_whoever_reads_them(client, catalogue):
+    minji = korean_clerk()
+    job = queued(shipment_csv(units=3, bad_line=3), minji)
+    status_url = reverse("admin:warranty_shipment_import_status", args=[job.pk])
+    errors_url = reverse("admin:warranty_shipment_import_errors", args=[job.pk])
+
+    # Stored as what is wrong, not as words of the worker's language.
+    assert job.status == ImportStatus.FAILED
+    assert job.errors[0] | {"message": ""} == {
+        "line": 3,
+        "column": "model_code",
+        "code": "model_unknown",
+        "params": {"code": "NOPE-1"},
+        "message": "",
+    }
+    for language, outcome, message in (
+        (
+            "ko",
+            "파일에 오류가 1개 있습니다. 아무것도 가져오지 않았습니다.",
+            "알 수 없는 모델 코드 'NOPE-1'입니다(먼저 제품 모델을 가져오십시오).",
+        ),
+        (
+            "en",
+            "1 error in the file; nothing was imported.",
+            "Unknown model code 'NOPE-1' (import the product models first).",
+        ),
+    ):
+        page = read_as(client, minji, language, status_url)
+        assert f'<p class="errornote">{outcome}</p>' in page.text
+        assert f"<td>{message.replace(chr(39), '&#x27;')}</td>" in page.text
+        report = read_as(client, minji, language, errors_url)
+        rows = list(csv.reader(io.StringIO(report.content.decode())))
+        assert rows == [["line", "column", "message"], ["3", "model_code", message]]
+
+
+def test_a_finished_background_import_is_summed_up_in_the_reader_s_language(client, catalogue):
+    minji = korean_clerk()
+    job = queued(shipment_csv(units=3), minji)
+    status_url = reverse("admin:warranty_shipment_import_status", args=[job.pk])
+
+    assert job.status == ImportStatus.DONE
+    korean = read_as(client, minji, "ko", status_url)
+    assert (
+        '<p class="success">3행: 출하 1건 생성, 0건 갱신, 0건 변경 없음. '
+        "유닛 3대 생성, 0대 변경 없음.</p>"
+    ) in korean.text
+    english = read_as(client, minji, "en", status_url)
+    assert (
+        '<p class="success">3 rows: 1 shipment created, 0 updated, 0 unchanged; '
+        "3 units created, 0 unchanged.</p>"
+    ) in english.text
+
+
+def test_an_import_that_stopped_on_a_fault_says_so_in_korean(client, catalogue, monkeypatch):
+    minji = korean_clerk()
+
+    def fails(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(importing, "import_shipments", fails)
+    with pytest.raises(RuntimeError):
+        queued(shipment_csv(units=3), minji)
+    job = ShipmentImport.objects.get()
+    status_url = reverse("admin:warranty_shipment_import_status", args=[job.pk])
+
+    assert job.status == ImportStatus.FAILED and job.errors == []
+    page = read_as(client, minji, "ko", status_url)
+    assert (
+        '<p class="errornote">예기치 않은 오류로 가져오기가 중단되었습니다. '
+        "아무것도 가져오지 않았습니다.</p>"
+    ) in page.text
+
+
+def test_errors_stored_before_they_had_codes_are_still_shown_as_stored(client, clerk):
+    job = ShipmentImport.objects.create(
+        file_name="old.csv",
+        uploaded_by=clerk,
+        status=ImportStatus.FAILED,
+        errors=[{"line": 2, "column": "buyer", "message": "Unknown buyer organisation code 'x'."}],
+    )
+    client.force_login(clerk)
+
+    page = client.get(reverse("admin:warranty_shipment_import_status", args=[job.pk]))
+
+    assert "<td>2</td><td>buyer</td><td>Unknown buyer organisation code &#x27;x&#x27;.</td>" in (
+        page.text
+    )
+    assert '<p class="errornote">1 error in the file; nothing was imported.</p>' in page.text

@@ -94,11 +94,55 @@ def child(path: str) -> None:
     print(json.dumps({"times": times, "peak_mb": peak_mb}))
 
 
-def anchors(path: Path) -> tuple[float, float]:
+# What ``--index-floors`` writes into: a table like ``warranty_unit`` with fewer indexes.
+INDEX_FLOORS = (
+    ("no index", "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS", []),
+    ("primary key", "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS", ["pk"]),
+    (
+        "+ unique serial",
+        "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS",
+        ["pk", "serial"],
+    ),
+    ("+ shipment index (= warranty_unit)", "INCLUDING ALL", []),
+)
+
+
+def index_floors(cursor) -> list[tuple[str, float]]:
+    """Seconds for the units INSERT … SELECT from ``bench_copy`` into tables like
+    ``warranty_unit`` with none, some and all of its three indexes (each created, filled,
+    committed and dropped here): what each index costs PostgreSQL itself."""
+    from django.db import transaction
+
+    floors = []
+    for label, like, indexes in INDEX_FLOORS:
+        cursor.execute(f"CREATE TABLE bench_floor (LIKE warranty_unit {like})")
+        try:
+            if "pk" in indexes:
+                cursor.execute("ALTER TABLE bench_floor ADD PRIMARY KEY (id)")
+            if "serial" in indexes:
+                cursor.execute("ALTER TABLE bench_floor ADD UNIQUE (serial_number)")
+            started = time.perf_counter()
+            with transaction.atomic():
+                cursor.execute(UNITS_INSERT.format(table="bench_floor"))
+            floors.append((label, time.perf_counter() - started))
+        finally:
+            cursor.execute("DROP TABLE bench_floor")
+    return floors
+
+
+UNITS_INSERT = (
+    "INSERT INTO {table} (serial_number, shipment_id, product_model_id, unit_price, currency) "
+    "SELECT serial_number, length(pi_number), length(model_code), unit_price, currency "
+    "FROM bench_copy"
+)
+
+
+def anchors(path: Path, floors: bool = False) -> tuple[float, float, list[tuple[str, float]]]:
     """Seconds for COPY of the same CSV into a table of the same columns, and for PostgreSQL's
     own write of those rows as units: one INSERT … SELECT from that table into a table like
-    ``warranty_unit`` (its columns and indexes, logged, no triggers), committed. Both tables
-    are created and dropped here."""
+    ``warranty_unit`` (its columns and indexes, logged, no triggers), committed; with
+    ``floors``, the same INSERT with fewer indexes (``index_floors``). Every table is created
+    and dropped here."""
     from django.db import connection, transaction
 
     with connection.cursor() as cursor:
@@ -119,16 +163,13 @@ def anchors(path: Path) -> tuple[float, float]:
         try:
             started = time.perf_counter()
             with transaction.atomic():
-                cursor.execute(
-                    "INSERT INTO bench_units "
-                    "(serial_number, shipment_id, product_model_id, unit_price, currency) "
-                    "SELECT serial_number, length(pi_number), length(model_code), unit_price, "
-                    "currency FROM bench_copy"
-                )
+                cursor.execute(UNITS_INSERT.format(table="bench_units"))
             written = time.perf_counter() - started
+            cursor.execute("DROP TABLE bench_units")
+            by_index = index_floors(cursor) if floors else []
         finally:
-            cursor.execute("DROP TABLE bench_units, bench_copy")
-    return copied, written
+            cursor.execute("DROP TABLE IF EXISTS bench_units, bench_copy")
+    return copied, written, by_index
 
 
 def main() -> None:
@@ -138,6 +179,12 @@ def main() -> None:
     parser.add_argument("--database", default="rma_bench")
     parser.add_argument(
         "--runs", type=int, default=1, help="repeat anchors and import; print the medians"
+    )
+    parser.add_argument(
+        "--index-floors",
+        action="store_true",
+        help="also time the units INSERT into tables with fewer indexes: the best ratio to "
+        "COPY that any import staging the file with COPY could reach",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -160,6 +207,7 @@ def main() -> None:
         Organisation.objects.get_or_create(code=code, defaults={"name": code})
 
     runs = []
+    floor_runs: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "shipments.csv"
         write_csv(path, args.rows, args.shipments)
@@ -168,7 +216,9 @@ def main() -> None:
         for _run in range(args.runs):
             with connection.cursor() as cursor:
                 cursor.execute("TRUNCATE warranty_unit, warranty_shipment CASCADE")
-            anchor, floor = anchors(path)
+            anchor, floor, by_index = anchors(path, floors=args.index_floors)
+            for label, seconds in by_index:
+                floor_runs.setdefault(label, []).append((anchor, seconds))
             done = subprocess.run(
                 [sys.executable, __file__, "--database", args.database, "--child", str(path)],
                 capture_output=True,
@@ -199,6 +249,15 @@ def main() -> None:
         f"    ratio: {anchor / seconds:.2f}x COPY's speed, {floor / seconds:.2f}x the units "
         f"INSERT's; peak RSS {peak_mb:.0f} MB"
     )
+    if floor_runs:
+        print(
+            "   floors: the units INSERT alone, by the indexes it keeps up (medians); beside "
+            "each, the ratio to COPY of COPY + that INSERT and nothing else:"
+        )
+        for label, pairs in floor_runs.items():
+            seconds = statistics.median(s for _a, s in pairs)
+            best = statistics.median(a / (a + s) for a, s in pairs)
+            print(f"           {label:36} {seconds:6.3f} s   at best {best:.2f}x COPY")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from rma_portal.exceptions import DomainError
 
@@ -124,17 +124,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.warning(
             request,
             format_html(
-                "The new API key for {}, shown this once — copy it now, it cannot be shown "
-                "again: <code>{}</code>",
-                obj.organisation,
+                "{} <code>{}</code>",
+                _(
+                    "The new API key for %(organisation)s, shown this once — copy it now, it "
+                    "cannot be shown again:"
+                )
+                % {"organisation": obj.organisation},
                 raw_key,
             ),
         )
 
-    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke the selected API keys"), permissions=["change"])
     def revoke(self, request, queryset):
         revoked = 0
         for api_key in queryset.filter(revoked_at__isnull=True):
             revoke_api_key(api_key=api_key)
             revoked += 1
-        self.message_user(request, f"{revoked} API key(s) revoked.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d API key revoked.", "%(count)d API keys revoked.", revoked)
+            % {"count": revoked},
+            messages.SUCCESS,
+        )

@@ -49,7 +49,9 @@ def _check_language(language: str, *, allow_blank: bool = False) -> str:
     if language not in Language.values:
         choices = ", ".join(Language.values)
         raise DomainError(
-            f"Unknown language {language!r}; choose one of: {choices}.", field="language"
+            _("Unknown language '%(language)s'; choose one of: %(choices)s.")
+            % {"language": language, "choices": choices},
+            field="language",
         )
     return language
 
@@ -65,8 +67,9 @@ def create_organisation(
     """
     code = (code or "").strip()
     language = _check_language(language)
+    taken = _("An organisation with code '%(code)s' already exists.") % {"code": code}
     if Organisation.objects.filter(code__iexact=code).exists():
-        raise DomainError(f"An organisation with code {code!r} already exists.", field="code")
+        raise DomainError(taken, field="code")
     organisation = Organisation(
         code=code, name=(name or "").strip(), language=language, is_partner=is_partner
     )
@@ -77,9 +80,7 @@ def create_organisation(
     except ValidationError as exc:
         raise _domain_error(exc) from exc
     except IntegrityError as exc:  # a concurrent create won the race for the code
-        raise DomainError(
-            f"An organisation with code {code!r} already exists.", field="code"
-        ) from exc
+        raise DomainError(taken, field="code") from exc
     return organisation
 
 
@@ -91,7 +92,7 @@ def create_api_key(*, organisation: Organisation, label: str = "") -> tuple[ApiK
     key to its owner once, now; it cannot be recovered later.
     """
     if organisation is None or organisation.pk is None:
-        raise DomainError("An API key needs an existing organisation.", field="organisation")
+        raise DomainError(_("An API key needs an existing organisation."), field="organisation")
     for _attempt in range(_KEY_ATTEMPTS):
         raw_key, prefix = ApiKey.generate()
         if ApiKey.objects.filter(prefix=prefix).exists():
@@ -108,7 +109,7 @@ def create_api_key(*, organisation: Organisation, label: str = "") -> tuple[ApiK
             raise _domain_error(exc) from exc
         api_key.save()
         return api_key, raw_key
-    raise DomainError("Could not generate a unique API key; try again.")  # pragma: no cover
+    raise DomainError(_("Could not generate a unique API key; try again."))  # pragma: no cover
 
 
 @transaction.atomic
@@ -159,13 +160,16 @@ def ensure_user(
     nothing.
     """
     if organisation is not None and staff_group:
-        raise DomainError("CPRO staff belong to no organisation.", field="organisation")
+        raise DomainError(_("CPRO staff belong to no organisation."), field="organisation")
     language = _check_language(language, allow_blank=True)
     group = None
     if staff_group:
         group = Group.objects.filter(name=staff_group).first()
         if group is None:
-            raise DomainError(f"There is no group named {staff_group!r}.", field="staff_group")
+            raise DomainError(
+                _("There is no group named '%(group)s'.") % {"group": staff_group},
+                field="staff_group",
+            )
 
     user = User.objects.select_for_update().filter(username=username).first()
     created = user is None

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from . import webhooks
 from .models import MISSED, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -21,6 +21,19 @@ def _redelivered(admin_view, request, queued: int) -> None:
         % {"count": queued},
         messages.SUCCESS if queued else messages.WARNING,
     )
+
+
+_ENABLED = ngettext_lazy("%(count)d endpoint enabled.", "%(count)d endpoints enabled.", "count")
+_DISABLED = ngettext_lazy("%(count)d endpoint disabled.", "%(count)d endpoints disabled.", "count")
+
+
+def _act_on_each(admin_view, request, endpoints, act, told) -> None:
+    """``act`` (a service of ``webhooks``) on each selected endpoint; ``told`` says how many."""
+    count = 0
+    for endpoint in endpoints:
+        act(endpoint=endpoint)
+        count += 1
+    admin_view.message_user(request, told % {"count": count}, messages.SUCCESS)
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -65,23 +78,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             messages.info(
                 request,
                 format_html(
-                    "Give the partner this signing secret (it verifies X-CPRO-Signature): "
-                    "<code>{}</code>",
+                    "{} <code>{}</code>",
+                    _("Give the partner this signing secret (it verifies X-CPRO-Signature):"),
                     obj.secret,
                 ),
             )
 
-    @admin.action(description="Re-enable the selected endpoints", permissions=["change"])
+    @admin.action(description=_("Re-enable the selected endpoints"), permissions=["change"])
     def reenable(self, request, queryset):
-        for endpoint in queryset:
-            webhooks.reenable_endpoint(endpoint=endpoint)
-        self.message_user(request, f"{queryset.count()} endpoint(s) enabled.", messages.SUCCESS)
+        _act_on_each(self, request, queryset, webhooks.reenable_endpoint, _ENABLED)
 
-    @admin.action(description="Disable the selected endpoints", permissions=["change"])
+    @admin.action(description=_("Disable the selected endpoints"), permissions=["change"])
     def disable(self, request, queryset):
-        for endpoint in queryset:
-            webhooks.disable_endpoint(endpoint=endpoint)
-        self.message_user(request, f"{queryset.count()} endpoint(s) disabled.", messages.SUCCESS)
+        _act_on_each(self, request, queryset, webhooks.disable_endpoint, _DISABLED)
 
     @admin.action(
         description=_("Redeliver all missed deliveries (failed or skipped)"),

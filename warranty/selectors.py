@@ -70,7 +70,7 @@ class PolicyTable:
         index = bisect.bisect_right(self.starts, day) - 1
         if index < 0:
             if not self.terms:
-                raise DomainError("No warranty policy is defined.", code="no_policy")
+                raise DomainError(_("No warranty policy is defined."), code="no_policy")
             # Older than every version on record: the first version's rules are the best guess.
             index = 0
         return self.terms[index]

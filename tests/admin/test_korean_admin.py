@@ -98,6 +98,12 @@ def test_no_admin_page_a_clerk_uses_shows_english_from_the_catalogue(korean_cler
         reverse("admin:claims_claim_queue"),
         reverse("admin:claims_claim_dashboard"),
         reverse("admin:warranty_shipment_import"),
+        reverse("admin:warranty_shipmentimport_changelist"),
+        reverse("admin:accounts_apikey_changelist"),
+        reverse("admin:accounts_apikey_add"),
+        reverse("admin:partner_api_webhookendpoint_changelist"),
+        reverse("admin:partner_api_webhookendpoint_add"),
+        reverse("admin:partner_api_webhookdelivery_changelist"),
     ]
     english = english_msgids()
     assert {"Work queue", "Claims (RMA)", "claims", "RMA on documents"} <= english

@@ -182,3 +182,56 @@ def test_an_http_endpoint_url_is_refused_in_the_admin(admin_client, org, setting
     assert response.status_code == 200
     assert "Use an https:// URL: webhooks carry claim data." in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_korean_clerk_is_told_in_korean_what_the_key_and_endpoint_actions_did(
+    admin_client, staff, org
+):
+    staff.language = "ko"
+    staff.save(update_fields=["language"])
+    added = admin_client.post(
+        "/admin/accounts/apikey/add/", {"organisation": org.pk, "label": "ERP"}, follow=True
+    ).content.decode()
+    key = ApiKey.objects.get()
+    endpoint = WebhookEndpoint.objects.create(organisation=org, url="https://x.example/h")
+
+    revoked = admin_client.post(
+        "/admin/accounts/apikey/",
+        {"action": "revoke", "_selected_action": [key.pk]},
+        follow=True,
+    ).content.decode()
+    disabled = admin_client.post(
+        "/admin/partner_api/webhookendpoint/",
+        {"action": "disable", "_selected_action": [endpoint.pk]},
+        follow=True,
+    ).content.decode()
+    enabled = admin_client.post(
+        "/admin/partner_api/webhookendpoint/",
+        {"action": "reenable", "_selected_action": [endpoint.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert f"{org}의 새 API 키입니다. 지금 한 번만 표시되니 바로 복사하십시오." in added
+    assert "API 키 1개를 폐기했습니다." in revoked
+    assert "선택한 API 키 폐기" in revoked  # the action's name in the list's menu
+    assert "엔드포인트 1개를 사용 중지했습니다." in disabled
+    assert "엔드포인트 1개를 다시 사용하도록 했습니다." in enabled
+    assert "선택한 엔드포인트 다시 사용" in enabled
+    endpoint.refresh_from_db()
+    assert endpoint.active
+
+
+def test_the_count_in_an_action_message_is_of_the_endpoints_acted_on(admin_client, org):
+    endpoints = [
+        WebhookEndpoint.objects.create(organisation=org, url=f"https://x.example/h{n}")
+        for n in range(2)
+    ]
+
+    page = admin_client.post(
+        "/admin/partner_api/webhookendpoint/",
+        {"action": "disable", "_selected_action": [e.pk for e in endpoints]},
+        follow=True,
+    ).content.decode()
+
+    assert "2 endpoints disabled." in page
+    assert WebhookEndpoint.objects.filter(active=False).count() == 2

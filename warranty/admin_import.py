@@ -18,10 +18,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .importing import (
+    MAX_LISTED_ERRORS,
     MAX_UPLOAD_BYTES,
     SHIPMENT_COLUMNS,
     ImportRejected,
     count_data_rows,
+    import_error_total,
     import_errors,
     import_outcome,
     import_shipments,
@@ -29,7 +31,7 @@ from .importing import (
 from .models import ShipmentImport
 from .tasks import queue_shipment_import
 
-ERRORS_SHOWN = 500  # on the page; the CSV error report has them all
+ERRORS_SHOWN = 500  # on the page; the CSV error report has all that are listed (MAX_LISTED_ERRORS)
 
 
 class ShipmentImportForm(forms.Form):
@@ -115,6 +117,7 @@ class ShipmentImportViews:
             "form": form,
             "columns": SHIPMENT_COLUMNS,
             "sync_max_rows": settings.RMA_IMPORT_SYNC_MAX_ROWS,
+            "max_listed": f"{MAX_LISTED_ERRORS:,}",
             "rejected": rejected,
             "errors": rejected.errors[:ERRORS_SHOWN] if rejected else [],
         }
@@ -129,6 +132,7 @@ class ShipmentImportViews:
             "title": _("Shipment import: %(name)s") % {"name": job.file_name},
             "job": job,
             "outcome": import_outcome(job),
+            "total_errors": import_error_total(job),
             "errors": import_errors(job, ERRORS_SHOWN),
             "errors_url": self._url("import_errors", job.pk),
             "import_url": self._url("import"),

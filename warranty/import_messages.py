@@ -123,13 +123,18 @@ def where(line: int, column: str) -> str:
     return gettext("line %(line)s") % {"line": line}
 
 
-def rejected(count: int) -> str:
-    """The headline of a rejected file."""
-    return ngettext(
+def rejected(count: int, listed: int | None = None) -> str:
+    """The headline of a rejected file of ``count`` errors, of which the first ``listed``."""
+    text = ngettext(
         "%(count)s error in the file; nothing was imported.",
         "%(count)s errors in the file; nothing was imported.",
         count,
     ) % _count(count)
+    if listed is not None and listed < count:
+        text += " " + ngettext(
+            "The first %(count)s is listed.", "The first %(count)s are listed.", listed
+        ) % _count(listed)
+    return text
 
 
 def stopped() -> str:

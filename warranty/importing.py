@@ -77,6 +77,10 @@ PROGRESS_STEP = 2000  # rows checked between progress reports
 LOOKUP_CHUNK = 5000  # values per `IN (...)` lookup of existing rows
 WRITE_BATCH = 5000  # rows per bulk_create batch (SQLite)
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # the admin's limit; ~900,000 shipment rows
+# Errors listed, the first by line; the rest only counted. A file can have millions (every
+# row of a 1,000,000-row file names a model not yet imported: 2,000,000 errors, 2.4 GB of
+# memory and a 300 MB JSON on the import's record when they were all kept).
+MAX_LISTED_ERRORS = 10_000
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -137,11 +141,30 @@ class RowError:
 
 
 class ImportRejected(DomainError):
-    """The file has errors; nothing was imported. ``errors`` lists them in line order."""
+    """The file has errors; nothing was imported. ``errors`` lists the first
+    ``MAX_LISTED_ERRORS`` of them in line order; ``total`` counts them all (``total`` is
+    given when ``errors`` are already only the first ones)."""
 
-    def __init__(self, errors: Sequence[RowError]):
-        self.errors = sorted(errors, key=lambda error: error.line)
-        super().__init__(import_messages.rejected(len(self.errors)), code="import_rejected")
+    def __init__(self, errors: Sequence[RowError], total: int | None = None):
+        self.errors = sorted(errors, key=lambda error: error.line)[:MAX_LISTED_ERRORS]
+        self.total = len(errors) if total is None else total
+        super().__init__(
+            import_messages.rejected(self.total, listed=len(self.errors)), code="import_rejected"
+        )
+
+
+class _FirstErrors(list):
+    """The first ``MAX_LISTED_ERRORS`` errors appended, as a reader finds them (in line
+    order), and how many were appended in all (``total``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def append(self, error: RowError) -> None:
+        self.total += 1
+        if len(self) < MAX_LISTED_ERRORS:
+            super().append(error)
 
 
 @dataclass
@@ -1300,7 +1323,7 @@ def _import_shipments_staged(
     The checks first group the rows (one row per shipment, one per model, price and currency)
     and look up what is on record; a file that passes them is written from those tables. Only
     a file that fails them is checked row by row in SQL (``_checked_sql``) for its messages."""
-    errors: list[RowError] = []
+    errors = _FirstErrors()  # the reader's own (rows of the wrong width)
     with connection.cursor() as cursor:
         # Room for the staged rows in this session's temporary buffers (the default, 8 MB,
         # spills them to disk); it only takes effect before the session's first temporary table.
@@ -1334,9 +1357,9 @@ def _import_shipments_staged(
                 cursor.execute(f"ANALYZE {_SHIPMENTS}, {_KINDS}, {_REGISTERED}")
                 if errors or not _passes_checks(cursor, create_buyers=create_buyers):
                     cursor.execute(_checked_sql(create_buyers=create_buyers))
-                    errors.extend(_checked_errors(cursor))
-                if errors:
-                    raise ImportRejected(errors)
+                    listed, total = _checked_errors(cursor)
+                    if errors or listed:
+                        raise ImportRejected([*errors, *listed], total=errors.total + total)
                 result = _staged_result(cursor, total)
                 _write_checked(cursor, result, create_buyers=create_buyers)
             return result
@@ -1457,17 +1480,29 @@ def _write_checked(cursor, result: ShipmentImportResult, *, create_buyers: bool)
     except IntegrityError as exc:
         cursor.execute(_checked_sql(create_buyers=create_buyers))
         # No row error: another import registered some of these PIs or serials meanwhile.
-        raise ImportRejected(list(_checked_errors(cursor)) or [_RACE]) from exc
+        listed, total = _checked_errors(cursor)
+        raise ImportRejected(listed or [_RACE], total=total or 1) from exc
 
 
-def _checked_errors(cursor) -> Iterator[RowError]:
+def _checked_errors(cursor) -> tuple[list[RowError], int]:
+    """The first ``MAX_LISTED_ERRORS`` errors of the checked rows, in line order (each row in
+    error has one or more), and how many there are in all."""
     names = list(_ERROR_COLUMNS)
-    cursor.execute(f"SELECT line, {', '.join(names)} FROM {_CHECKED} WHERE has_error ORDER BY line")
+    cursor.execute(
+        f"SELECT coalesce(sum(num_nonnulls({', '.join(names)})), 0) FROM {_CHECKED} WHERE has_error"
+    )
+    (total,) = cursor.fetchone()
+    cursor.execute(
+        f"SELECT line, {', '.join(names)} FROM {_CHECKED} WHERE has_error ORDER BY line "
+        f"LIMIT {MAX_LISTED_ERRORS}"
+    )
+    listed = []
     for line, *found in cursor.fetchall():
         for name, error in zip(names, found, strict=True):
             if error is not None:
                 error = json.loads(error)
-                yield RowError(line, _ERROR_COLUMNS[name], error["code"], error["params"])
+                listed.append(RowError(line, _ERROR_COLUMNS[name], error["code"], error["params"]))
+    return listed[:MAX_LISTED_ERRORS], int(total)
 
 
 def _staged_result(cursor, total: int) -> ShipmentImportResult:
@@ -1610,6 +1645,7 @@ def run_queued_shipment_import(*, import_id: int) -> None:
         running.update(
             status=ImportStatus.FAILED,
             errors=[error.as_dict() for error in exc.errors],
+            counts={"errors": exc.total},
             finished_at=timezone.now(),
         )
     except Exception:
@@ -1631,10 +1667,15 @@ def import_outcome(job: ShipmentImport) -> str:
         return import_messages.shipment_summary(job.counts)
     if job.status == ImportStatus.FAILED:
         # A rejected file has its errors; an import that stopped on a fault has none.
-        return (
-            import_messages.rejected(len(job.errors)) if job.errors else import_messages.stopped()
-        )
+        if not job.errors:
+            return import_messages.stopped()
+        return import_messages.rejected(import_error_total(job), listed=len(job.errors))
     return ""
+
+
+def import_error_total(job: ShipmentImport) -> int:
+    """How many errors a background import's file had (``job.errors`` holds the first ones)."""
+    return job.counts.get("errors", len(job.errors))
 
 
 def import_errors(job: ShipmentImport, limit: int | None = None) -> list[RowError]:

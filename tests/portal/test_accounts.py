@@ -113,6 +113,7 @@ def test_the_invitation_is_in_the_organisations_language(clerk):
     (message,) = mail.outbox
     assert message.subject == "CPRO RMA 포털 초대 (한빛전자)"
     assert "비밀번호를 설정하십시오" in message.body
+    assert "CPRO 고객 지원 (S1)" in message.body and "Customer Support" not in message.body
 
 
 def test_the_link_sets_the_password_once_and_signs_in(client, clerk, org):

@@ -13,6 +13,47 @@ from django.utils import translation
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _transactional(item) -> bool:
+    """As pytest-django tells a transactional test (its own ordering)."""
+    from django.test import TestCase, TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    if cls and issubclass(cls, TransactionTestCase):
+        return not issubclass(cls, TestCase)
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+def _serialized(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("serialized_rollback")) or (
+        "django_db_serialized_rollback" in getattr(item, "fixturenames", ())
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Transactional tests that restore the migrations' rows (serialized_rollback) before the
+    other transactional tests, whatever order the paths were given in.
+
+    The other transactional tests empty the database after each test and let the migrations'
+    post_migrate handlers write content types and permissions again, under new ids; a
+    serialized-rollback test after them fails to restore the old rows over these ("duplicate
+    key", content types). pytest-django has already put database tests first and transactional
+    ones after them, together: this only reorders within that block."""
+    block = [item for item in items if _transactional(item)]
+    if not block:
+        return
+    start = items.index(block[0])
+    members = {id(item) for item in block}
+    rest = [item for item in items[start:] if id(item) not in members]
+    ordered = [item for item in block if _serialized(item)]
+    ordered += [item for item in block if not _serialized(item)]
+    items[start:] = ordered + rest
+
+
 def worker_env(extra_env=None) -> dict:
     """The environment for a worker process that sees the test database and broker.
 

@@ -124,3 +124,35 @@ def test_both_checkers_give_the_same_codes_and_values_worded_in_korean(
     assert in_sql == in_python
     assert len({code for _line, _column, code, _values, _message in in_sql}) > 20
     assert all(HANGUL.search(message) for *_rest, message in in_sql)
+
+
+@pytest.mark.django_db
+def test_values_with_quotes_backslashes_percent_signs_and_hangul_come_back_as_written(
+    records,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    odd = ["it's", 'say "x"', "back\\slash", "%(code)s %s 100%", "한빛-전자"]
+    rows = [
+        ["PI-ODD", "PO-ODD", value, "2025-06-02", "", f"SN-ODD-{n}", value, "10.00", "USD"]
+        for n, value in enumerate(odd)
+    ]
+    path = write_csv(tmp_path, rows, header=HEADER)
+
+    def errors():
+        with pytest.raises(importing.ImportRejected) as rejected:
+            importing.import_shipments(source=path)
+        return [(e.line, e.code, e.params, e.message) for e in rejected.value.errors]
+
+    in_sql = errors()
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    in_python = errors()
+
+    assert in_sql == in_python
+    unknown_models = [
+        (line, params["code"]) for line, code, params, _m in in_sql if code == "model_unknown"
+    ]
+    assert unknown_models == [(n + 2, value) for n, value in enumerate(odd)]
+    for _line, code, params, message in in_sql:
+        if code == "model_unknown":
+            assert f"'{params['code']}'" in message

@@ -343,7 +343,7 @@ def test_a_finished_background_import_is_summed_up_in_the_reader_s_language(clie
     korean = read_as(client, minji, "ko", status_url)
     assert (
         '<p class="success">3행: 출하 1건 생성, 0건 갱신, 0건 변경 없음. '
-        "유닛 3대 생성, 0대 변경 없음.</p>"
+        "제품 3대 생성, 0대 변경 없음.</p>"
     ) in korean.text
     english = read_as(client, minji, "en", status_url)
     assert (

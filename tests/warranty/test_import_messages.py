@@ -82,7 +82,7 @@ def test_summaries_are_told_in_korean():
 
     with translation.override("ko"):
         assert result.summary() == (
-            "1,200행: 출하 1건 생성, 0건 갱신, 2건 변경 없음. 유닛 1,200대 생성, 0대 변경 없음. "
+            "1,200행: 출하 1건 생성, 0건 갱신, 2건 변경 없음. 제품 1,200대 생성, 0대 변경 없음. "
             "납품일을 채운 PI: PI-0, PI-1, PI-2, PI-3, PI-4, PI-5, PI-6, PI-7, PI-8, PI-9 외 2건. "
             "생성한 구매자 조직 코드: acme."
         )

@@ -387,3 +387,38 @@ def test_errors_stored_before_they_had_codes_are_still_shown_as_stored(client, c
         page.text
     )
     assert '<p class="errornote">1 error in the file; nothing was imported.</p>' in page.text
+
+
+@pytest.mark.celery_worker
+def test_a_large_file_uploaded_while_redis_is_unreachable_is_imported_once_it_is_back(
+    import_worker, settings, client
+):
+    from notifications import outbox
+    from notifications.models import OutboxMessage, OutboxState
+    from tests.notifications.test_outbox import broker_unreachable
+
+    settings.RMA_IMPORT_SYNC_MAX_ROWS = 2
+    OrganisationFactory(code="acme")
+    ProductModelFactory(code="CAM-100")
+    client.force_login(importing_staff())
+
+    with broker_unreachable():
+        response = upload(client, shipment_csv(units=20))
+
+    job = ShipmentImport.objects.get()
+    assert response.status_code == 302  # the clerk gets the status page, not an error
+    assert response.url == reverse("admin:warranty_shipment_import_status", args=[job.pk])
+    (message,) = OutboxMessage.objects.all()
+    assert (message.task_name, message.args, message.state) == (
+        "warranty.tasks.run_shipment_import",
+        [job.pk],
+        OutboxState.PENDING,
+    )
+    assert ShipmentImport.objects.get(pk=job.pk).status == ImportStatus.QUEUED
+
+    assert outbox.drain() == 1  # beat's drain_outbox, once Redis is reachable again
+
+    wait_for(lambda: ShipmentImport.objects.get(pk=job.pk).is_finished, timeout=60)
+    assert ShipmentImport.objects.get(pk=job.pk).status == ImportStatus.DONE
+    assert Unit.objects.count() == 20
+    wait_for(lambda: OutboxMessage.objects.get().state == OutboxState.DONE, timeout=30)

@@ -929,9 +929,10 @@ def _checked_sql(*, create_buyers: bool) -> str:
         )
 
     def recorded(column: str, value: str) -> str:  # rec_<value>: what is on record
-        return _error(
-            "pi_recorded", pi="pi", column=_text(column), recorded=f"rec_{value}::text", value=value
-        )
+        on_record = f"rec_{value}"
+        if value == "shipped":  # a date: as Python writes it, whatever the server's DateStyle
+            on_record = f"to_char({on_record}, 'YYYY-MM-DD')"
+        return _error("pi_recorded", pi="pi", column=_text(column), recorded=on_record, value=value)
 
     agree = " ".join(
         f"""CASE WHEN eligible AND first_line < line AND {mine} IS DISTINCT FROM {first}
@@ -958,7 +959,7 @@ def _checked_sql(*, create_buyers: bool) -> str:
                 _error(
                     "pi_recorded_delivery",
                     pi="pi",
-                    recorded="rec_delivered::text",
+                    recorded="to_char(rec_delivered, 'YYYY-MM-DD')",
                     value="delivered",
                 ),
             ),

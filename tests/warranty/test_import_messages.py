@@ -156,3 +156,37 @@ def test_values_with_quotes_backslashes_percent_signs_and_hangul_come_back_as_wr
     for _line, code, params, message in in_sql:
         if code == "model_unknown":
             assert f"'{params['code']}'" in message
+
+
+@pytest.mark.django_db
+def test_recorded_dates_are_written_the_same_whatever_the_server_s_date_style(
+    records,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    from tests.factories import UnitFactory
+
+    UnitFactory(
+        serial_number="SN-DATED",
+        shipment__pi_number="PI-DATED",
+        shipment__po_number="PO-DATED",
+        shipment__buyer__code="acme",
+        shipment__shipment_date="2024-03-04",
+        shipment__delivery_date="2024-03-09",
+    )
+    row = ["PI-DATED", "PO-DATED", "acme", "2024-03-05", "2024-03-10", "SN-DATED", "X", "1", "USD"]
+    path = write_csv(tmp_path, [row], header=HEADER)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL DateStyle = 'SQL, DMY'")  # dates as 04/03/2024 by default
+
+    def recorded():
+        with pytest.raises(importing.ImportRejected) as rejected:
+            importing.import_shipments(source=path)
+        return [e.params for e in rejected.value.errors if e.code.startswith("pi_recorded")]
+
+    in_sql = recorded()
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    in_python = recorded()
+
+    assert in_sql == in_python
+    assert [params["recorded"] for params in in_sql] == ["2024-03-04", "2024-03-09"]

@@ -419,9 +419,8 @@ RMA_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("RMA_WEBHOOK_MAX_ATTEMPTS", "16"))
 RMA_WEBHOOK_DISABLE_AFTER = int(os.environ.get("RMA_WEBHOOK_DISABLE_AFTER", "8"))
 RMA_WEBHOOK_TIMEOUT = 10
 
-# Claims: evidence uploads (N5) and how long an invitation link to the portal works. (D2 fees are
-# a per-currency schedule in the database, claims.FeeSchedule, edited in the admin.)
-RMA_ATTACHMENT_MAX_BYTES = int(os.environ.get("RMA_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Claims: how long an invitation link to the portal works (evidence uploads: "Uploads" below).
+# (D2 fees are a per-currency schedule in the database, claims.FeeSchedule, edited in the admin.)
 RMA_INVITATION_DAYS = int(os.environ.get("RMA_INVITATION_DAYS", "7"))
 
 # Structured logs (rma_portal/logs.py): JSON lines by default, key=value when debugging, each
@@ -487,6 +486,13 @@ RMA_UPLOAD_MAX_FILES_PER_REQUEST = int(os.environ.get("RMA_UPLOAD_MAX_FILES_PER_
 RMA_UPLOAD_MAX_REQUEST_BYTES = int(
     os.environ.get("RMA_UPLOAD_MAX_REQUEST_BYTES", str(40 * 1024 * 1024))
 )
+# The admin's shipment CSV import is not evidence: its one file may be larger (64 MiB is about
+# 900,000 shipment rows), and its request with it. The views that take such a file, by URL name,
+# and the setting that bounds it (the same streaming check, with that limit).
+RMA_IMPORT_MAX_UPLOAD_BYTES = int(
+    os.environ.get("RMA_IMPORT_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))
+)
+RMA_LARGE_FILE_VIEWS = {"admin:warranty_shipment_import": "RMA_IMPORT_MAX_UPLOAD_BYTES"}
 RMA_CLAIM_MAX_ATTACHMENTS = int(os.environ.get("RMA_CLAIM_MAX_ATTACHMENTS", "40"))
 RMA_CLAIM_MAX_ATTACHMENT_BYTES = int(
     os.environ.get("RMA_CLAIM_MAX_ATTACHMENT_BYTES", str(200 * 1024 * 1024))

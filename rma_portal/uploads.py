@@ -3,7 +3,8 @@
 Two halves, both used by every channel (portal and partner API):
 
 * ``LimitedUploadHandler`` (settings ``FILE_UPLOAD_HANDLERS``) counts bytes as the request
-  streams in. A file over ``RMA_ATTACHMENT_MAX_BYTES`` stops being written at the limit (its temp
+  streams in. A file over ``RMA_ATTACHMENT_MAX_BYTES`` (``RMA_IMPORT_MAX_UPLOAD_BYTES`` for the
+  admin's shipment import, ``upload_limits``) stops being written at the limit (its temp
   file is deleted and the service refuses it by its size); more than
   ``RMA_UPLOAD_MAX_FILES_PER_REQUEST`` files or ``RMA_UPLOAD_MAX_REQUEST_BYTES`` in one request
   stops the upload at once and ``UploadLimitMiddleware`` answers 413 (JSON under ``/api/``).
@@ -32,6 +33,7 @@ from django.db.models import Count, Sum
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from rest_framework.parsers import MultiPartParser
 
@@ -63,6 +65,7 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
         self.request_bytes = 0
         self.current_too_large = False
         self.current_bytes = 0
+        self.max_file, self.max_request = upload_limits(self.request)
         refusals = getattr(self.request, "upload_refusals", None)
         if refusals is None:
             self.request.upload_refusals = []
@@ -88,7 +91,7 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         self.request_bytes += len(raw_data)
         self.current_bytes += len(raw_data)
-        max_request = settings.RMA_UPLOAD_MAX_REQUEST_BYTES
+        max_request = self.max_request
         if self.request_bytes > max_request:
             self._refuse_request(
                 _("The upload is too large: at most %(limit)s in one request.")
@@ -96,7 +99,7 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
             )
         if self.current_too_large:
             return None
-        if self.current_bytes > settings.RMA_ATTACHMENT_MAX_BYTES:
+        if self.current_bytes > self.max_file:
             # Stop writing this file now; what was written goes with its temp file.
             self.current_too_large = True
             self.file.close()
@@ -107,6 +110,21 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
         if self.current_too_large:
             return TooLargeUpload(self.file_name, self.content_type, self.current_bytes)
         return super().file_complete(file_size)
+
+
+def upload_limits(request) -> tuple[int, int]:
+    """(largest file, largest request) for this request: the evidence limits, or those of a
+    view that takes one large file (``RMA_LARGE_FILE_VIEWS``: the admin's shipment import)."""
+    try:
+        view_name = resolve(request.path_info).view_name
+    except Resolver404:
+        view_name = None
+    setting = settings.RMA_LARGE_FILE_VIEWS.get(view_name)
+    if setting is None:
+        return settings.RMA_ATTACHMENT_MAX_BYTES, settings.RMA_UPLOAD_MAX_REQUEST_BYTES
+    largest = getattr(settings, setting)
+    # The request carries the form's other fields too: a megabyte of room for them.
+    return largest, max(settings.RMA_UPLOAD_MAX_REQUEST_BYTES, largest + 2**20)
 
 
 class UploadLimitMiddleware:

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .importing import (
     MAX_LISTED_ERRORS,
-    MAX_UPLOAD_BYTES,
     SHIPMENT_COLUMNS,
     ImportRejected,
     count_data_rows,
@@ -46,9 +45,10 @@ class ShipmentImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        largest = settings.RMA_IMPORT_MAX_UPLOAD_BYTES  # enforced while it streams in, too
+        if upload.size > largest:
             raise forms.ValidationError(
-                _("The file is larger than %(mb)d MB.") % {"mb": MAX_UPLOAD_BYTES // 2**20}
+                _("The file is larger than %(mb)d MB.") % {"mb": largest // 2**20}
             )
         return upload
 

@@ -76,7 +76,6 @@ SHIPMENT_COLUMNS = (
 PROGRESS_STEP = 2000  # rows checked between progress reports
 LOOKUP_CHUNK = 5000  # values per `IN (...)` lookup of existing rows
 WRITE_BATCH = 5000  # rows per bulk_create batch (SQLite)
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # the admin's limit; ~900,000 shipment rows
 # Errors listed, the first by line; the rest only counted. A file can have millions (every
 # row of a 1,000,000-row file names a model not yet imported: 2,000,000 errors, 2.4 GB of
 # memory and a 300 MB JSON on the import's record when they were all kept).

@@ -422,3 +422,81 @@ def test_a_large_file_uploaded_while_redis_is_unreachable_is_imported_once_it_is
     assert ShipmentImport.objects.get(pk=job.pk).status == ImportStatus.DONE
     assert Unit.objects.count() == 20
     wait_for(lambda: OutboxMessage.objects.get().state == OutboxState.DONE, timeout=30)
+
+
+@pytest.fixture
+def import_workers(media_root, transactional_db):
+    """Start real workers that see this test's MEDIA_ROOT; all stopped at the end."""
+    from rma_portal.celery import app
+    from tests.conftest import WorkerProcess
+
+    app.control.purge()
+    started = []
+
+    def start(**env):
+        started.append(WorkerProcess(extra_env=env).start())
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.mark.celery_worker
+def test_a_worker_killed_mid_import_is_replaced_and_the_file_is_imported_once(
+    import_workers, settings, client
+):
+    import signal
+    import time
+
+    visibility = {"CELERY_VISIBILITY_TIMEOUT": "3"}  # an unacknowledged task returns after 3 s
+    settings.RMA_IMPORT_SYNC_MAX_ROWS = 2
+    OrganisationFactory(code="acme")
+    ProductModelFactory(code="CAM-100")
+    first = import_workers(**visibility)
+    client.force_login(importing_staff())
+
+    response = upload(client, shipment_csv(units=200_000))  # seconds of work: time to kill it
+    assert response.status_code == 302, response.content.decode()[-2000:]
+
+    job = ShipmentImport.objects.get()
+    wait_for(lambda: ShipmentImport.objects.get(pk=job.pk).rows_done > 0, timeout=60)
+    first.stop(signal.SIGKILL)  # mid-import: its transaction dies with its connection
+    stalled = ShipmentImport.objects.get(pk=job.pk)
+    assert stalled.status == ImportStatus.RUNNING and stalled.rows_done < 200_000
+    assert Unit.objects.count() == 0
+
+    time.sleep(4)  # the task is unacknowledged (acks_late): back in the queue for the next
+    import_workers(**visibility)
+
+    wait_for(lambda: ShipmentImport.objects.get(pk=job.pk).is_finished, timeout=120)
+    done = ShipmentImport.objects.get(pk=job.pk)
+    assert done.status == ImportStatus.DONE, done.errors
+    assert (done.rows_done, done.counts["units_created"]) == (200_000, 200_000)
+    assert Unit.objects.count() == 200_000 and Shipment.objects.count() == 1
+
+
+def test_a_file_larger_than_an_evidence_file_is_taken_whole(clerk_client, catalogue, settings):
+    settings.RMA_IMPORT_SYNC_MAX_ROWS = 2  # queued: no worker needed to see what was stored
+    content = shipment_csv(units=200_000)
+    assert len(content) > settings.RMA_ATTACHMENT_MAX_BYTES  # evidence stops at 10 MB
+
+    response = upload(clerk_client, content)
+
+    job = ShipmentImport.objects.get()
+    assert response.status_code == 302
+    assert job.rows_total == 200_000
+    with job.file.open("rb") as stored:
+        assert stored.read() == content
+
+
+def test_a_file_over_the_import_limit_is_refused_by_its_size(clerk_client, catalogue, settings):
+    settings.RMA_IMPORT_MAX_UPLOAD_BYTES = 2**20
+    content = shipment_csv(units=30_000)
+    assert len(content) > 2**20
+
+    response = upload(clerk_client, content)
+
+    assert response.status_code == 200
+    assert "The file is larger than 1 MB." in response.text
+    assert not ShipmentImport.objects.exists() and Shipment.objects.count() == 0

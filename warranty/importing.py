@@ -31,6 +31,8 @@ import io
 import json
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -1637,9 +1639,13 @@ def run_queued_shipment_import(*, import_id: int) -> None:
         running.update(rows_done=done, rows_total=total)
 
     try:
-        with job.file.open("rb") as stored:
+        # A local copy first: a storage's own file object may not read as a file does (S3's
+        # readlines() takes no size hint), and the import reads the file more than once.
+        with job.file.open("rb") as stored, tempfile.TemporaryFile() as local:
+            shutil.copyfileobj(stored, local, COPY_BATCH_BYTES)
+            local.seek(0)
             result = import_shipments(
-                source=stored, create_buyers=job.create_buyers, progress=progress
+                source=local, create_buyers=job.create_buyers, progress=progress
             )
     except ImportRejected as exc:
         running.update(

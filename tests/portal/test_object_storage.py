@@ -112,3 +112,36 @@ def test_a_worker_renders_into_the_bucket_and_the_web_process_serves_it(
     assert document.file.name in s3.object_keys()
     response = buyer_client.get(f"/documents/{document.pk}/download/")
     assert b"".join(response.streaming_content) == s3.read(document.file.name)
+
+
+def test_a_background_shipment_import_reads_its_upload_from_the_bucket(s3):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import OrganisationFactory, ProductModelFactory, UserFactory
+    from warranty import importing
+    from warranty.models import ImportStatus, Unit
+
+    OrganisationFactory(code="acme")
+    ProductModelFactory(code="CAM-100")
+    rows = [
+        f"PI-S3,PO-S3,acme,2025-06-02,2025-06-10,SN-S3-{n:04d},CAM-100,120.00,USD"
+        for n in range(3000)
+    ]
+    header = (
+        "pi_number,po_number,buyer,shipment_date,delivery_date,serial_number,model_code,"
+        "unit_price,currency"
+    )
+    content = ("\n".join([header, *rows]) + "\n").encode()
+    job = importing.create_shipment_import(
+        upload=SimpleUploadedFile("shipments.csv", content),
+        uploaded_by=UserFactory(organisation=None, is_staff=True),
+        create_buyers=False,
+        rows_total=3000,
+    )
+
+    assert job.file.name in s3.object_keys()  # stored in the bucket, not on local disk
+    importing.run_queued_shipment_import(import_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE, job.errors
+    assert (job.rows_done, Unit.objects.filter(shipment__pi_number="PI-S3").count()) == (3000, 3000)

@@ -486,9 +486,9 @@ RMA_UPLOAD_MAX_FILES_PER_REQUEST = int(os.environ.get("RMA_UPLOAD_MAX_FILES_PER_
 RMA_UPLOAD_MAX_REQUEST_BYTES = int(
     os.environ.get("RMA_UPLOAD_MAX_REQUEST_BYTES", str(40 * 1024 * 1024))
 )
-# The admin's shipment CSV import is not evidence: its one file may be larger (64 MiB is about
-# 900,000 shipment rows), and its request with it. The views that take such a file, by URL name,
-# and the setting that bounds it (the same streaming check, with that limit).
+# The admin's shipment CSV import is not evidence: its one file may be larger (64 MiB holds
+# 650,000 to 950,000 shipment rows of 100 to 70 bytes), and its request with it. The views that
+# take such a file, by URL name, and the setting that bounds it (the same streaming check).
 RMA_IMPORT_MAX_UPLOAD_BYTES = int(
     os.environ.get("RMA_IMPORT_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))
 )

@@ -156,6 +156,11 @@ class ShipmentImportAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # A job's errors (up to MAX_LISTED_ERRORS each) are not read for the list; the detail
+        # reads them when its outcome needs them (the status page has its own query).
+        return super().get_queryset(request).defer("errors")
+
     @admin.display(description=_("outcome"))
     def outcome(self, obj):
         return import_outcome(obj)

@@ -500,3 +500,23 @@ def test_a_file_over_the_import_limit_is_refused_by_its_size(clerk_client, catal
     assert response.status_code == 200
     assert "The file is larger than 1 MB." in response.text
     assert not ShipmentImport.objects.exists() and Shipment.objects.count() == 0
+
+
+def test_the_list_of_background_imports_does_not_read_their_errors(clerk_client, clerk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    errors = [{"line": n, "column": "", "code": "file_empty", "params": {}} for n in range(9)]
+    ShipmentImport.objects.create(
+        file_name="bad.csv", uploaded_by=clerk, status=ImportStatus.FAILED, errors=errors
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = clerk_client.get(reverse("admin:warranty_shipmentimport_changelist"))
+
+    assert response.status_code == 200 and "bad.csv" in response.text
+    listed = [q["sql"] for q in queries if 'FROM "warranty_shipmentimport"' in q["sql"]]
+    assert listed and not any('"warranty_shipmentimport"."errors"' in sql for sql in listed)
+    job = ShipmentImport.objects.get()
+    detail = clerk_client.get(reverse("admin:warranty_shipmentimport_change", args=[job.pk]))
+    assert "9 errors in the file; nothing was imported." in detail.text  # read when needed

@@ -299,6 +299,7 @@ CELERY_TASK_ROUTES = {
     "claims.*": {"queue": "documents"},  # rendering the RA, credit and debit notes
     "notifications.*.send_*": {"queue": "mail"},
     "partner_api.*.deliver_*": {"queue": "webhooks"},
+    "warranty.tasks.resume_shipment_imports": {"queue": "sweeps"},  # beat's periodic work
     "warranty.*": {"queue": "imports"},  # shipment imports from the admin
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
@@ -332,6 +333,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Partner API: idempotency keys older than 24 h, webhook retries whose message was lost.
     "partner-api-sweep": {"task": "partner_api.tasks.sweep", "schedule": 300.0},
+    # Background shipment imports the broker never took or lost (warranty/tasks.py).
+    "resume-shipment-imports": {
+        "task": "warranty.tasks.resume_shipment_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Warranty quality: the early-warning list to sales staff, Monday 08:30 Seoul (once a week
     # whatever the retries: analytics/services.py).
     "quality-early-warning": {
@@ -493,6 +500,10 @@ RMA_IMPORT_MAX_UPLOAD_BYTES = int(
     os.environ.get("RMA_IMPORT_MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))
 )
 RMA_LARGE_FILE_VIEWS = {"admin:warranty_shipment_import": "RMA_IMPORT_MAX_UPLOAD_BYTES"}
+# Beat hands a background import over again when no worker has it (warranty/tasks.py): queued
+# and handed over this long ago, or running this long (a 1,000,000-row import takes ~10 s).
+RMA_IMPORT_REPUBLISH_AFTER = int(os.environ.get("RMA_IMPORT_REPUBLISH_AFTER", "900"))
+RMA_IMPORT_STALLED_AFTER = int(os.environ.get("RMA_IMPORT_STALLED_AFTER", "1800"))
 RMA_CLAIM_MAX_ATTACHMENTS = int(os.environ.get("RMA_CLAIM_MAX_ATTACHMENTS", "40"))
 RMA_CLAIM_MAX_ATTACHMENT_BYTES = int(
     os.environ.get("RMA_CLAIM_MAX_ATTACHMENT_BYTES", str(200 * 1024 * 1024))

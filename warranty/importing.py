@@ -36,13 +36,14 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.files import File
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -1665,6 +1666,29 @@ def run_queued_shipment_import(*, import_id: int) -> None:
             counts=result.counts(),
             finished_at=timezone.now(),
         )
+
+
+def mark_import_published(import_id: int) -> None:
+    """Its task was handed to the broker just now."""
+    ShipmentImport.objects.filter(pk=import_id).update(published_at=timezone.now())
+
+
+def imports_to_resume(*, now=None) -> list[int]:
+    """The background imports no worker has: queued and never handed to the broker, or handed
+    over longer ago than ``RMA_IMPORT_REPUBLISH_AFTER`` (the broker lost it); running for
+    longer than ``RMA_IMPORT_STALLED_AFTER`` (its worker died and the broker lost its message;
+    a dead worker's message alone comes back by itself, acks_late). An import just uploaded is
+    left to its own hand-over for a minute."""
+    now = now or timezone.now()
+    republish = now - timedelta(seconds=settings.RMA_IMPORT_REPUBLISH_AFTER)
+    stalled = now - timedelta(seconds=settings.RMA_IMPORT_STALLED_AFTER)
+    waiting = Q(status=ImportStatus.QUEUED, created_at__lt=now - timedelta(minutes=1)) & (
+        Q(published_at__isnull=True) | Q(published_at__lt=republish)
+    )
+    running = Q(status=ImportStatus.RUNNING, started_at__lt=stalled)
+    return list(
+        ShipmentImport.objects.filter(waiting | running).order_by("pk").values_list("pk", flat=True)
+    )
 
 
 def import_outcome(job: ShipmentImport) -> str:

@@ -240,6 +240,8 @@ class ShipmentImport(models.Model):
         _("errors"), default=list, blank=True, help_text=_("[{line, column, code, params}, …]")
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # When its task was last handed to the broker (None: not yet, e.g. Redis was down).
+    published_at = models.DateTimeField(_("handed to a worker at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

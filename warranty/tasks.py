@@ -1,16 +1,30 @@
 """Celery tasks of the warranty domain; they call ``importing`` (never the other way round).
 
-The warranty domain's edge to Celery: the one module of it that knows of the outbox (the import
-contract "The warranty engine knows nothing of …" makes this one exception, pyproject.toml)."""
+A background import is never lost to a broker fault, without the notifications outbox (this
+app knows nothing of notifications): its ``ShipmentImport`` row is the durable record. The
+task is handed to the broker after commit; if that fails (Redis down at upload), or the broker
+loses it (restarted empty), or its worker and message are gone, beat's
+``resume_shipment_imports`` hands it over again (``importing.imports_to_resume``). Running an
+import twice is safe: a finished one is left alone.
+"""
+
+import logging
 
 from celery import shared_task
 from django.core.files import File
 from django.db import transaction
 
-from notifications import outbox
-
-from .importing import create_shipment_import, run_queued_shipment_import
+from .importing import (
+    create_shipment_import,
+    imports_to_resume,
+    mark_import_published,
+    run_queued_shipment_import,
+)
 from .models import ShipmentImport
+
+logger = logging.getLogger(__name__)
+# One quick reconnect, then give up: the clerk's request must not hang on a dead broker.
+RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 
 @shared_task
@@ -22,20 +36,29 @@ def run_shipment_import(import_id: int) -> None:
 def queue_shipment_import(
     *, upload: File, uploaded_by, create_buyers: bool, rows_total: int
 ) -> ShipmentImport:
-    """Store an uploaded shipment CSV and have a worker import it once this commits.
-
-    The task goes through the outbox, in the same transaction as the import's record: with
-    Redis down at upload, or restarted empty before a worker took it, it is published once the
-    broker is back (beat's drain and reconcile), never left "queued" for ever. Running it twice
-    is safe (``run_queued_shipment_import`` leaves a finished import alone)."""
-    with transaction.atomic():
-        job = create_shipment_import(
-            upload=upload,
-            uploaded_by=uploaded_by,
-            create_buyers=create_buyers,
-            rows_total=rows_total,
-        )
-        outbox.enqueue(
-            run_shipment_import.name, args=[job.pk], dedupe_key=f"shipment-import:{job.pk}"
-        )
+    """Store an uploaded shipment CSV and have a worker import it once this commits (or, with
+    the broker down then, once beat's ``resume_shipment_imports`` finds it)."""
+    job = create_shipment_import(
+        upload=upload, uploaded_by=uploaded_by, create_buyers=create_buyers, rows_total=rows_total
+    )
+    transaction.on_commit(lambda: publish_shipment_import(job.pk))
     return job
+
+
+def publish_shipment_import(import_id: int) -> bool:
+    """Hand an import's task to the broker; False (logged, nothing raised) if it is down."""
+    try:
+        run_shipment_import.apply_async(
+            args=[import_id], ignore_result=True, retry=True, retry_policy=RETRY_POLICY
+        )
+    except Exception as exc:  # nearly always the broker being unreachable
+        logger.warning("Broker unavailable; shipment import %s left for beat: %s", import_id, exc)
+        return False
+    mark_import_published(import_id)
+    return True
+
+
+@shared_task
+def resume_shipment_imports() -> int:
+    """Beat: hand over again the background imports no worker has (see the module)."""
+    return sum(publish_shipment_import(import_id) for import_id in imports_to_resume())

@@ -22,6 +22,7 @@ EXPECTED = {
     "notifications.tasks.send_weekly_digest": "mail",
     "partner_api.tasks.deliver_webhook": "webhooks",
     "warranty.tasks.run_shipment_import": "imports",
+    "warranty.tasks.resume_shipment_imports": "sweeps",
     "notifications.tasks.drain_outbox": "sweeps",
     "claims.tasks.checkpoint_event_log": "sweeps",
     "notifications.tasks.remind_notice_deadlines": "sweeps",

@@ -211,6 +211,7 @@ def test_a_large_file_is_imported_by_a_worker(import_worker, settings, client):
     wait_for(lambda: ShipmentImport.objects.get(pk=job.pk).is_finished, timeout=60)
     job.refresh_from_db()
     assert job.status == ImportStatus.DONE, job.errors
+    assert job.published_at is not None  # handed to the broker on commit
     assert (job.rows_done, job.rows_total) == (50, 50)
     assert Unit.objects.count() == 50
     page = client.get(response.url)
@@ -393,9 +394,12 @@ def test_errors_stored_before_they_had_codes_are_still_shown_as_stored(client, c
 def test_a_large_file_uploaded_while_redis_is_unreachable_is_imported_once_it_is_back(
     import_worker, settings, client
 ):
-    from notifications import outbox
-    from notifications.models import OutboxMessage, OutboxState
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from tests.notifications.test_outbox import broker_unreachable
+    from warranty import tasks
 
     settings.RMA_IMPORT_SYNC_MAX_ROWS = 2
     OrganisationFactory(code="acme")
@@ -408,20 +412,21 @@ def test_a_large_file_uploaded_while_redis_is_unreachable_is_imported_once_it_is
     job = ShipmentImport.objects.get()
     assert response.status_code == 302  # the clerk gets the status page, not an error
     assert response.url == reverse("admin:warranty_shipment_import_status", args=[job.pk])
-    (message,) = OutboxMessage.objects.all()
-    assert (message.task_name, message.args, message.state) == (
-        "warranty.tasks.run_shipment_import",
-        [job.pk],
-        OutboxState.PENDING,
-    )
-    assert ShipmentImport.objects.get(pk=job.pk).status == ImportStatus.QUEUED
+    waiting = ShipmentImport.objects.get(pk=job.pk)
+    assert (waiting.status, waiting.published_at) == (ImportStatus.QUEUED, None)
+    assert importing.imports_to_resume() == []  # just uploaded: its own hand-over's minute
+    later = timezone.now() + timedelta(minutes=2)
+    assert importing.imports_to_resume(now=later) == [job.pk]
 
-    assert outbox.drain() == 1  # beat's drain_outbox, once Redis is reachable again
+    # beat's resume_shipment_imports, once Redis is reachable again
+    with pytest.MonkeyPatch.context() as patch:  # as beat would run it two minutes later
+        patch.setattr(tasks, "imports_to_resume", lambda: importing.imports_to_resume(now=later))
+        assert tasks.resume_shipment_imports() == 1
 
     wait_for(lambda: ShipmentImport.objects.get(pk=job.pk).is_finished, timeout=60)
     assert ShipmentImport.objects.get(pk=job.pk).status == ImportStatus.DONE
     assert Unit.objects.count() == 20
-    wait_for(lambda: OutboxMessage.objects.get().state == OutboxState.DONE, timeout=30)
+    assert importing.imports_to_resume(now=later) == []
 
 
 @pytest.fixture
@@ -520,3 +525,30 @@ def test_the_list_of_background_imports_does_not_read_their_errors(clerk_client,
     job = ShipmentImport.objects.get()
     detail = clerk_client.get(reverse("admin:warranty_shipmentimport_change", args=[job.pk]))
     assert "9 errors in the file; nothing was imported." in detail.text  # read when needed
+
+
+def test_beat_resumes_only_the_imports_no_worker_has(clerk, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    ago = lambda **delta: now - timedelta(**delta)  # noqa: E731
+
+    def job(status, created, published=None, started=None):
+        made = ShipmentImport.objects.create(
+            file_name="f.csv", uploaded_by=clerk, status=status, published_at=published
+        )
+        ShipmentImport.objects.filter(pk=made.pk).update(created_at=created, started_at=started)
+        return made.pk
+
+    never_handed_over = job(ImportStatus.QUEUED, ago(minutes=5))
+    lost_by_the_broker = job(ImportStatus.QUEUED, ago(hours=1), published=ago(minutes=20))
+    stalled = job(ImportStatus.RUNNING, ago(hours=2), ago(hours=2), started=ago(minutes=40))
+    job(ImportStatus.QUEUED, ago(seconds=20))  # just uploaded: its own hand-over
+    job(ImportStatus.QUEUED, ago(hours=1), published=ago(minutes=5))  # waiting in the queue
+    job(ImportStatus.RUNNING, ago(minutes=3), ago(minutes=3), started=ago(minutes=2))
+    job(ImportStatus.DONE, ago(days=1), ago(days=1), started=ago(days=1))
+    job(ImportStatus.FAILED, ago(days=1), started=ago(days=1))
+
+    assert importing.imports_to_resume(now=now) == [never_handed_over, lost_by_the_broker, stalled]
